@@ -1,0 +1,50 @@
+"""The ``releasecast`` command line: a thin shell over the pipeline.
+
+Each command lives in ``pipeline/commands/<name>.py``; this module only assembles them and turns
+:class:`~pipeline.errors.ReleasecastError` into one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import ReleasecastError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="releasecast")
+def cli() -> None:
+    """Turn a GitHub release into a Jekyll post, images and a narrated vertical reel."""
+
+
+def _register() -> None:
+    from .commands import demo, run
+
+    cli.add_command(demo.demo)
+    cli.add_command(run.run)
+    # Further commands register here, one line each.
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="releasecast", standalone_mode=False)
+    except ReleasecastError as exc:
+        click.echo(f"releasecast: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("releasecast: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The ``.github/releasecast.yml`` configuration: typed options with precise errors.
+
+Every section forbids unknown keys, so a typo is reported (with the key's dotted path)
+instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path(".github/releasecast.yml")
+_HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Colors(_Section):
+    background: str = "#0f172a"
+    foreground: str = "#f8fafc"
+    accent: str = "#38bdf8"
+    muted: str = "#94a3b8"
+
+    @field_validator("background", "foreground", "accent", "muted")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX_COLOUR.match(value):
+            raise ValueError(f"expected a hex colour like '#0f172a', got {value!r}")
+        return value
+
+
+class Brand(_Section):
+    name: str = ""  # empty: the repository's name
+    colors: Colors = Colors()
+    logo: Path | None = None  # PNG/JPEG, relative to the repository root
+    font: Path | None = None  # a TTF/OTF/TTC to use before the bundled choices
+
+
+class Output(_Section):
+    posts_dir: str = "_posts"
+    assets_dir: str = "assets/releasecast"  # each release gets <assets_dir>/<slug>/
+    layout: str = "post"
+
+
+class ReelOptions(_Section):
+    enabled: bool = True
+    max_duration: Annotated[float, Field(ge=15, le=60)] = 60.0
+    min_duration: Annotated[float, Field(ge=5, le=60)] = 15.0
+    max_items: Annotated[int, Field(ge=1, le=10)] = 4  # bullets per slide
+    crossfade: Annotated[float, Field(ge=0, le=2)] = 0.5
+    zoom: bool = False  # gentle Ken Burns zoom on each slide (costs render time)
+    captions: bool = True  # burn captions into the video (sidecar VTT/SRT always written)
+    music: Path | None = None  # background music file, ducked under the voice
+    music_volume: Annotated[float, Field(ge=0, le=1)] = 0.2
+    crf: Annotated[int, Field(ge=0, le=51)] = 23
+    preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
+    ] = "veryfast"
+
+
+class VoiceOptions(_Section):
+    backend: str = "espeak"
+    voice: str = ""  # backend-specific voice name; empty: the language's default
+    rate: Annotated[int, Field(ge=80, le=400)] = 165  # words per minute (espeak-ng -s)
+    base_url: str | None = None
+    model: str | None = None
+
+
+class WriterOptions(_Section):
+    backend: str = "template"
+    model: str | None = None
+    base_url: str | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.4
+
+
+class Config(_Section):
+    brand: Brand = Brand()
+    templates: Path | None = None  # directory whose templates override the bundled ones
+    output: Output = Output()
+    reel: ReelOptions = ReelOptions()
+    voice: VoiceOptions = VoiceOptions()
+    writer: WriterOptions = WriterOptions()
+    languages: list[str] = Field(default_factory=list)
+    translator: str = "apertium"
+    include_prereleases: bool = False
+    tags: list[str] = Field(default_factory=lambda: ["release"])
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", code):
+                raise ValueError(f"expected language codes like 'es' or 'pt-BR', got {code!r}")
+        return value
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key"
+    message = error["msg"]
+    message = message.removeprefix("Value error, ")
+    got = error.get("input")
+    if kind != "missing" and not isinstance(got, dict) and "got" not in message:
+        message = f"{message} (got {got!r})"
+    return f"{where}: {message}"
+
+
+def parse_config(data: object, source: str = "config") -> Config:
+    """Validate already-parsed YAML data; raise :class:`ConfigError` naming each bad key."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of options, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_config(path: Path | None, *, required: bool = False) -> Config:
+    """Load a config file. A missing optional file gives the defaults."""
+    if path is None or not path.exists():
+        if required and path is not None:
+            raise ConfigError(f"config file not found: {path}")
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{path}: invalid YAML{where}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    config = parse_config(data, str(path))
+    base = path.parent.parent if path.parent.name == ".github" else path.parent
+    return _resolve_paths(config, base)
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    """Make file options relative to the repository root absolute."""
+
+    def resolve(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p)
+
+    brand = config.brand.model_copy(
+        update={"logo": resolve(config.brand.logo), "font": resolve(config.brand.font)}
+    )
+    reel = config.reel.model_copy(update={"music": resolve(config.reel.music)})
+    return config.model_copy(
+        update={"brand": brand, "reel": reel, "templates": resolve(config.templates)}
+    )

@@ -1,0 +1,31 @@
+"""Jinja environment over the bundled templates, overridable by a user directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+
+def bundled_templates_dir() -> Path:
+    """`templates/` at the checkout root, or its copy inside an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("releasecast's bundled templates are missing from this install")
+
+
+def environment(user_dir: Path | None = None, **options: object) -> jinja2.Environment:
+    """A Jinja environment where templates in ``user_dir`` win over the bundled ones."""
+    search = [str(user_dir)] if user_dir else []
+    search.append(str(bundled_templates_dir()))
+    env = jinja2.Environment(  # noqa: S701 - Markdown/text output; escaping is done per field
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **options,
+    )
+    return env

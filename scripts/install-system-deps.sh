@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The one place that lists the system packages releasecast needs. Used by the README's
+# commands, .ci/run and the Dockerfile, so all three install exactly the same thing.
+#   scripts/install-system-deps.sh          runtime: ffmpeg, espeak-ng, fonts, git
+#   scripts/install-system-deps.sh --test   plus what the test suite runs for real
+set -euo pipefail
+
+runtime=(
+  ffmpeg            # reel render, loudness, ffprobe
+  espeak-ng         # offline narration voice
+  git
+  fonts-dejavu-core # Latin, Greek, Cyrillic, Hebrew, Arabic
+  fonts-noto-cjk    # Chinese, Japanese, Korean glyphs (no tofu boxes)
+  fonts-noto-color-emoji
+  apertium apertium-eng-spa apertium-en-ca   # offline translation en->es, en->ca
+  ca-certificates
+)
+testing=(
+  jekyll            # real `jekyll build` of generated posts (Debian ships jekyll-seo-tag with it)
+  ruby-jekyll-seo-tag
+  ruby-jekyll-feed
+  redis-server
+  postgresql
+  chromium          # dashboard tests, driven by Playwright with executable_path
+  sox
+)
+
+pkgs=("${runtime[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=("${testing[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
