@@ -54,7 +54,7 @@ class ReelOptions(_Section):
     enabled: bool = True
     max_duration: Annotated[float, Field(ge=15, le=60)] = 60.0
     min_duration: Annotated[float, Field(ge=5, le=60)] = 15.0
-    max_items: Annotated[int, Field(ge=1, le=10)] = 4  # bullets per slide
+    max_items: Annotated[int, Field(ge=1, le=10)] = 3  # bullets per slide
     crossfade: Annotated[float, Field(ge=0, le=2)] = 0.5
     zoom: bool = False  # gentle Ken Burns zoom on each slide (costs render time)
     captions: bool = True  # burn captions into the video (sidecar VTT/SRT always written)

@@ -1,0 +1,210 @@
+"""Site stage: the post and its assets land in the Jekyll site, all at once or not at all.
+
+Everything is first written to a staging directory inside the site (same filesystem, hidden
+from Jekyll by its leading dot), then renamed into place; a failure removes the staging
+directory and leaves the site as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import Config
+from ..errors import InputError
+from ..structure import Reel, ReleaseFacts, SiteOutput, Story
+from .post import post_date, post_filename, read_front_matter, render_post
+from .slug import release_slug
+
+# Front matter that records publishing done after the build (e.g. the YouTube upload): a
+# re-run for the same release must keep it, or the next run would upload a second video.
+PRESERVED_KEYS = ("youtube_id", "youtube_url")
+
+
+@dataclass
+class Media:
+    """Files made by the earlier stages, still in the work directory."""
+
+    cover: Path
+    social_card: Path
+    slides: list[Path]
+    reel: Reel | None = None
+    dubs: dict[str, Reel] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    baseurl: str = ""
+    permalink: str = "date"
+
+
+def read_settings(site: Path) -> SiteSettings:
+    """``baseurl`` and ``permalink`` from the site's ``_config.yml``, when it has one."""
+    path = site / "_config.yml"
+    if not path.is_file():
+        return SiteSettings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        raise InputError(f"{path}: cannot read the site's Jekyll configuration") from None
+    if not isinstance(data, dict):
+        return SiteSettings()
+    baseurl = str(data.get("baseurl") or "").rstrip("/")
+    return SiteSettings(baseurl=baseurl, permalink=str(data.get("permalink") or "date"))
+
+
+_PERMALINK_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+
+
+def post_url(facts: ReleaseFacts, slug: str, settings: SiteSettings) -> str:
+    """The post's URL under Jekyll's permalink rules (built-in styles and placeholders)."""
+    date = post_date(facts)
+    pattern = _PERMALINK_STYLES.get(settings.permalink, settings.permalink)
+    values = {
+        ":categories": "", ":year": f"{date:%Y}", ":month": f"{date:%m}", ":day": f"{date:%d}",
+        ":i_month": str(date.month), ":i_day": str(date.day), ":y_day": f"{date:%j}",
+        ":short_year": f"{date:%y}", ":output_ext": ".html", ":title": slug, ":slug": slug,
+    }
+    for key in sorted(values, key=len, reverse=True):
+        pattern = pattern.replace(key, values[key])
+    while "//" in pattern:
+        pattern = pattern.replace("//", "/")
+    return settings.baseurl + pattern
+
+
+def _check_writable(site: Path) -> None:
+    try:
+        site.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"site directory {site} cannot be created: {exc.strerror}") from None
+    if not site.is_dir():
+        raise InputError(f"site path {site} is not a directory")
+    if not os.access(site, os.W_OK | os.X_OK):
+        raise InputError(f"site directory {site} is not writable")
+
+
+def _language_label(code: str) -> str:
+    labels = {"en": "English", "es": "Español", "ca": "Català", "fr": "Français",
+              "de": "Deutsch", "pt": "Português", "it": "Italiano", "ja": "日本語", "zh": "中文"}
+    return labels.get(code.split("-")[0], code)
+
+
+def write_site(
+    site: Path,
+    facts: ReleaseFacts,
+    story: Story,
+    config: Config,
+    media: Media,
+    *,
+    video_url: str | None = None,
+    extra_front_matter: dict[str, Any] | None = None,
+) -> SiteOutput:
+    """Place the post and its assets into ``site``; returns paths relative to the site."""
+    _check_writable(site)
+    settings = read_settings(site)
+    slug = release_slug(facts)
+    assets_rel = Path(config.output.assets_dir) / slug
+    posts_rel = Path(config.output.posts_dir)
+    post_rel = posts_rel / post_filename(facts, slug)
+    asset_url = f"{settings.baseurl}/{assets_rel.as_posix()}"
+
+    staging = Path(tempfile.mkdtemp(prefix=".releasecast-staging-", dir=site))
+    try:
+        staged_assets = staging / "assets"
+        staged_assets.mkdir()
+        placed: list[str] = []
+
+        def stage(src: Path, name: str) -> str:
+            shutil.copyfile(src, staged_assets / name)
+            placed.append(name)
+            return f"{asset_url}/{name}"
+
+        images = {"cover": stage(media.cover, "cover.png"),
+                  "social_card": stage(media.social_card, "social-card.png"),
+                  "slides": [stage(p, f"slide-{i:02d}.png") for i, p in enumerate(media.slides, 1)]}
+        video = None
+        video_name = None
+        reels = {story.language: media.reel, **media.dubs} if media.reel else {}
+        tracks = []
+        for lang, reel in reels.items():
+            if reel.captions_vtt:
+                tracks.append({"lang": lang, "label": _language_label(lang),
+                               "url": stage(reel.captions_vtt, f"reel.{lang}.vtt")})
+            if reel.captions_srt:
+                stage(reel.captions_srt, f"reel.{lang}.srt")
+        if media.reel:
+            if video_url:
+                main_url = video_url
+            else:
+                video_name = "reel.mp4"
+                main_url = stage(media.reel.video, video_name)
+            for lang, reel in media.dubs.items():
+                stage(reel.video, f"reel.{lang}.mp4")
+            video = {"url": main_url, "poster": images["slides"][0] if images["slides"]
+                     else images["cover"], "tracks": tracks}
+
+        extra = dict(extra_front_matter or {})
+        target_post = site / post_rel
+        existing = [target_post, *_posts_for(site / posts_rel, slug)]
+        for old in existing:
+            previous = read_front_matter(old)
+            for key in PRESERVED_KEYS:
+                if key in previous and key not in extra:
+                    extra[key] = previous[key]
+        text = render_post(facts, story, config, images=images, video=video,
+                           extra_front_matter=extra)
+        (staging / "post.md").write_text(text, encoding="utf-8")
+
+        _move_into_place(staging, site, assets_rel, post_rel, slug)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    return SiteOutput(
+        post=post_rel,
+        post_url=post_url(facts, slug, settings),
+        assets=[assets_rel / name for name in placed],
+        video=assets_rel / video_name if video_name else None,
+        images=[assets_rel / name for name in placed if name.endswith(".png")],
+    )
+
+
+def _posts_for(posts_dir: Path, slug: str) -> list[Path]:
+    """Posts of this release under any date: ``YYYY-MM-DD-<slug>.md``."""
+    pattern = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}-{re.escape(slug)}\.md")
+    if not posts_dir.is_dir():
+        return []
+    return [p for p in posts_dir.iterdir() if pattern.fullmatch(p.name)]
+
+
+def _move_into_place(staging: Path, site: Path, assets_rel: Path, post_rel: Path,
+                     slug: str) -> None:
+    """Two renames; the old assets are kept aside until the new ones are in place."""
+    assets_dir = site / assets_rel
+    assets_dir.parent.mkdir(parents=True, exist_ok=True)
+    (site / post_rel).parent.mkdir(parents=True, exist_ok=True)
+    old = staging / "previous-assets"
+    if assets_dir.exists():
+        os.replace(assets_dir, old)
+    try:
+        os.replace(staging / "assets", assets_dir)
+    except OSError:
+        if old.exists():
+            os.replace(old, assets_dir)
+        raise
+    os.replace(staging / "post.md", site / post_rel)
+    # A re-run after the release's date changed leaves no stale twin post behind.
+    for stale in _posts_for((site / post_rel).parent, slug):
+        if stale.name != post_rel.name:
+            stale.unlink()

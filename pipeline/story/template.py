@@ -1,0 +1,116 @@
+"""The offline writer: release facts through Jinja templates, no network, deterministic.
+
+It also defines the slide plan (which slides a release gets, and which items each shows) that
+AI writers reuse, so an AI only ever rewords items that are in the release.
+"""
+
+from __future__ import annotations
+
+from ..config import Config
+from ..structure import ChangeItem, ReleaseFacts, Slide, SlideKind, Story
+from ..templating import environment
+from .plain import plain_text, shorten, speakable
+
+SLIDE_LINE_CHARS = 90  # what fits on a 1080 px wide slide at a readable size, 3 lines at most
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def project_name(facts: ReleaseFacts, config: Config) -> str:
+    return config.brand.name or facts.repository.name
+
+
+def _lines(items: list[ChangeItem], limit: int) -> list[str]:
+    return [shorten(plain_text(item.text), SLIDE_LINE_CHARS) for item in items[:limit]]
+
+
+def plan_slides(facts: ReleaseFacts, config: Config) -> list[Slide]:
+    """Which slides this release gets; bullets are the top items, in the notes' order."""
+    limit = config.reel.max_items
+    project = project_name(facts, config)
+    slides = [Slide(SlideKind.TITLE, f"{project} {facts.tag}", [facts.title])]
+    highlights = facts.features or facts.others
+    if highlights:
+        slides.append(Slide(SlideKind.HIGHLIGHTS, "What's new", _lines(highlights, limit)))
+    if facts.breaking:
+        slides.append(Slide(SlideKind.BREAKING, "Breaking changes", _lines(facts.breaking, limit)))
+    if facts.fixes:
+        slides.append(Slide(SlideKind.FIXES, "Fixes", _lines(facts.fixes, limit)))
+    if facts.contributors:
+        names = [f"@{c.login}" if c.login.isascii() and " " not in c.login else c.login
+                 for c in facts.contributors]
+        slides.append(Slide(SlideKind.CONTRIBUTORS, "Thank you", names[: limit * 2]))
+    slides.append(Slide(SlideKind.CLOSING, f"{project} {facts.tag}", [facts.repository.html_url]))
+    return slides
+
+
+def counts(facts: ReleaseFacts) -> dict[str, int]:
+    return {
+        "features": len(facts.features),
+        "fixes": len(facts.fixes),
+        "breaking": len(facts.breaking),
+        "other": len(facts.others),
+        "contributors": len(facts.contributors),
+        "first_time": len(facts.first_time_contributors),
+        "commits": len(facts.commits),
+        "files": facts.diffstat.files,
+        "insertions": facts.diffstat.insertions,
+        "deletions": facts.diffstat.deletions,
+    }
+
+
+def narrate_slides(facts: ReleaseFacts, config: Config, slides: list[Slide]) -> None:
+    """Fill each slide's narration from the ``narration.txt.j2`` macro named after its kind."""
+    env = environment(config.templates)
+    env.filters["plural"] = plural
+    module = env.get_template("narration.txt.j2").make_module(
+        {
+            "facts": facts,
+            "project": project_name(facts, config),
+            "version": speakable(facts.tag).rstrip("."),
+            "counts": counts(facts),
+        }
+    )
+    for slide in slides:
+        macro = getattr(module, slide.kind.value, None)
+        if macro is None:
+            continue
+        text = str(macro(slide))
+        slide.narration = [speakable(line) for line in text.splitlines() if line.strip()]
+
+
+def summary(facts: ReleaseFacts, config: Config) -> str:
+    c = counts(facts)
+    parts = []
+    if c["features"]:
+        parts.append(plural(c["features"], "new feature"))
+    if c["fixes"]:
+        parts.append(plural(c["fixes"], "fix", "fixes"))
+    if c["breaking"]:
+        parts.append(plural(c["breaking"], "breaking change"))
+    project = project_name(facts, config)
+    if not parts:
+        return f"{project} {facts.tag} is out."
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    by = f" from {plural(c['contributors'], 'contributor')}" if c["contributors"] else ""
+    return f"{project} {facts.tag} is out with {listed}{by}."
+
+
+def write(facts: ReleaseFacts, config: Config) -> Story:
+    project = project_name(facts, config)
+    title = f"{project} {facts.tag}"
+    if facts.title != facts.tag:
+        title = f"{title}: {facts.title}" if facts.tag not in facts.title else facts.title
+    slides = plan_slides(facts, config)
+    narrate_slides(facts, config, slides)
+    highlights = [plain_text(i.text) for i in (facts.breaking + facts.features)[:5]]
+    return Story(
+        title=title,
+        summary=summary(facts, config),
+        highlights=highlights,
+        slides=slides,
+        tags=list(dict.fromkeys([*config.tags, facts.repository.name.lower()])),
+    )
