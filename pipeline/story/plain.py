@@ -38,7 +38,8 @@ def shorten(text: str, limit: int) -> str:
 
 def speakable(text: str) -> str:
     """Words a speech engine reads naturally: 'v1.2.0' -> 'version 1.2.0', no URLs or ticks."""
-    text = re.sub(r"https?://\S+", "", text)
+    text = re.sub(r"https?://[^\s)\]]+", "", text)
+    text = re.sub(r"\(\s*(?:see\s*)?\)|\[\s*\]", "", text)
     text = _VERSION.sub("version ", text)
     text = text.replace("`", "").replace("#", "number ")
     text = _SPACES.sub(" ", text).strip()
