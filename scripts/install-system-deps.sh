@@ -9,9 +9,11 @@ runtime=(
   ffmpeg            # reel render, loudness, ffprobe
   espeak-ng         # offline narration voice
   git
+  fonts-lato        # the Latin face the cards and slides are designed around
   fonts-dejavu-core # Latin, Greek, Cyrillic, Hebrew, Arabic
   fonts-noto-cjk    # Chinese, Japanese, Korean glyphs (no tofu boxes)
   fonts-noto-color-emoji
+  libfribidi0       # lets Pillow's bundled libraqm load: Arabic shaping, bidi inside a run
   apertium apertium-eng-spa apertium-en-ca   # offline translation en->es, en->ca
   ca-certificates
 )
