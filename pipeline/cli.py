@@ -21,10 +21,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from .commands import demo, run
+    from .commands import action, demo, run
 
     cli.add_command(demo.demo)
     cli.add_command(run.run)
+    cli.add_command(action.action)
     # Further commands register here, one line each.
 
 

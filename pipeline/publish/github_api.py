@@ -1,0 +1,136 @@
+"""The GitHub REST calls releasecast makes, through PyGithub.
+
+One small surface (releases, release assets, pull requests) so the Action, the backfill command
+and the App worker share it, and so tests can point it at a local server with ``api_url``.
+Errors become :class:`PublishError` lines that say what was attempted and what GitHub answered.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import InputError, PublishError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str  # html_url
+    created: bool  # False: one was already open for this branch
+
+
+class GitHubApi:
+    """A token (or none, for public reads) and an API root such as ``https://api.github.com``
+    or a GitHub Enterprise Server's ``https://HOST/api/v3``."""
+
+    def __init__(self, token: str | None, api_url: str = "https://api.github.com", *,
+                 timeout: int = 60, seconds_between_writes: float | None = 1.0) -> None:
+        try:
+            from github import Auth, Github, GithubRetry
+        except ImportError:  # pragma: no cover - the `github` extra is part of every install path
+            raise PublishError(
+                "the GitHub API client is not installed: pip install 'releasecast[github]'"
+            ) from None
+        self.api_url = api_url.rstrip("/")
+        self._gh = Github(
+            auth=Auth.Token(token) if token else None,
+            base_url=self.api_url,
+            timeout=timeout,
+            retry=GithubRetry(total=3, backoff_factor=0.5),
+            seconds_between_writes=seconds_between_writes,
+        )
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        from github import BadCredentialsException, GithubException
+
+        try:
+            return fn()
+        except BadCredentialsException:
+            raise PublishError(f"{what}: GitHub rejected the token (401 Bad credentials)") from None
+        except GithubException as exc:
+            message = exc.data.get("message") if isinstance(exc.data, dict) else None
+            detail = f": {message}" if message else ""
+            hint = ""
+            if exc.status == 403:
+                hint = " (the token lacks a permission, e.g. `contents: write`)"
+            raise PublishError(f"{what}: GitHub answered {exc.status}{detail}{hint}") from None
+        except OSError as exc:
+            raise PublishError(f"{what}: cannot reach {self.api_url}: {exc}") from None
+
+    def _repo(self, full_name: str) -> Any:
+        if full_name.count("/") != 1 or not all(full_name.split("/")):
+            raise InputError(f"expected a repository as OWNER/NAME, got {full_name!r}")
+        return self._call(f"repository {full_name}", lambda: self._gh.get_repo(full_name))
+
+    def repository(self, full_name: str) -> dict[str, Any]:
+        """The repository as the REST API describes it (``default_branch``, ``html_url``...)."""
+        return dict(self._repo(full_name).raw_data)
+
+    def release_by_tag(self, full_name: str, tag: str) -> dict[str, Any]:
+        repo = self._repo(full_name)
+        from github import UnknownObjectException
+
+        try:
+            release = repo.get_release(tag)
+        except UnknownObjectException:
+            raise InputError(f"{full_name} has no release for tag {tag!r}") from None
+        except Exception:  # noqa: BLE001 - any other API error gets the common treatment
+            release = self._call(f"release {tag} of {full_name}", lambda: repo.get_release(tag))
+        return dict(release.raw_data)
+
+    def releases(self, full_name: str) -> Iterator[dict[str, Any]]:
+        """Every release, newest first, following the API's pagination."""
+        repo = self._repo(full_name)
+        pages = self._call(f"releases of {full_name}", lambda: iter(repo.get_releases()))
+        while True:
+            release = self._call(f"releases of {full_name}", lambda: next(pages, None))
+            if release is None:
+                return
+            yield dict(release.raw_data)
+
+    def pages_branch(self, full_name: str) -> str | None:
+        """The branch GitHub Pages builds from (legacy Pages builds), or None."""
+        repo = self._repo(full_name)
+        from github import GithubException
+
+        try:
+            _, data = repo._requester.requestJsonAndCheck("GET", f"{repo.url}/pages")
+        except GithubException:
+            return None  # no Pages site, a workflow-built one, or no permission to ask
+        source = data.get("source") if isinstance(data, dict) else None
+        return source.get("branch") if isinstance(source, dict) else None
+
+    def upload_release_asset(self, full_name: str, tag: str, path: Path, name: str,
+                             label: str = "") -> str:
+        """Attach ``path`` to the release as ``name``, replacing an asset of that name (a
+        re-run); returns the asset's ``browser_download_url``."""
+        repo = self._repo(full_name)
+        what = f"uploading {name} to release {tag} of {full_name}"
+        release = self._call(what, lambda: repo.get_release(tag))
+        for asset in self._call(what, lambda: list(release.get_assets())):
+            if asset.name == name:
+                self._call(what, asset.delete_asset)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        uploaded = self._call(what, lambda: release.upload_asset(
+            str(path), label=label, content_type=content_type, name=name))
+        return str(uploaded.browser_download_url)
+
+    def open_pull_request(self, full_name: str, *, head: str, base: str, title: str,
+                          body: str) -> PullRequest:
+        """Open a pull request from ``head`` into ``base``, or return the one already open."""
+        repo = self._repo(full_name)
+        what = f"pull request {head} -> {base} in {full_name}"
+        owner = full_name.split("/")[0]
+        existing = self._call(what, lambda: list(
+            repo.get_pulls(state="open", head=f"{owner}:{head}", base=base)))
+        if existing:
+            return PullRequest(existing[0].number, existing[0].html_url, created=False)
+        pull = self._call(what, lambda: repo.create_pull(base=base, head=head, title=title,
+                                                           body=body))
+        return PullRequest(pull.number, pull.html_url, created=True)

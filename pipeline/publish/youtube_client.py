@@ -1,0 +1,316 @@
+"""Talking to the YouTube Data API: an authorized client, bounded retries, errors to act on.
+
+The client library makes exactly one attempt per call (``num_retries=0``); this module decides
+what is retried (5xx, 429, rate limits, dropped connections, timeouts), waits with exponential
+backoff and full jitter (tenacity), logs every retry with its reason and wait, and turns the
+failures that retrying cannot fix into one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import re
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+import tenacity
+from google.oauth2.credentials import Credentials
+from googleapiclient import discovery
+from googleapiclient.errors import HttpError
+from googleapiclient.http import HttpRequest, MediaFileUpload
+
+from ..errors import InputError, PublishError
+
+log = logging.getLogger("releasecast.youtube")
+T = TypeVar("T")
+
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+# One scope covers every call made here; youtube.upload alone cannot add captions or look up
+# the channel's uploads (see docs/youtube.md).
+SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
+CHUNK_GRANULARITY = 256 * 1024  # the API rejects non-final chunks of other sizes
+
+QUOTA_HELP = (
+    "the daily quota resets at midnight Pacific Time; re-run the workflow after that (nothing "
+    "is uploaded twice), or ask for more quota: https://support.google.com/youtube/contact/"
+    "yt_api_form"
+)
+TESTING_HELP = (
+    "refresh tokens of OAuth apps left in Google's 'Testing' publishing status expire after "
+    "7 days: set the OAuth consent screen to 'In production', create a new refresh token "
+    "(docs/youtube.md) and update the youtube-refresh-token secret"
+)
+
+
+@dataclass(frozen=True)
+class YouTubeAuth:
+    """An OAuth 2.0 client and the refresh token of the channel's owner. Secrets stay out of
+    ``repr`` so they never reach a log line or a traceback."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    token_uri: str = GOOGLE_TOKEN_URI
+
+    def __post_init__(self) -> None:
+        missing = [name for name, value in (
+            ("youtube-client-id", self.client_id),
+            ("youtube-client-secret", self.client_secret),
+            ("youtube-refresh-token", self.refresh_token),
+        ) if not (value or "").strip()]
+        if missing:
+            raise InputError(
+                f"YouTube upload needs {', '.join(missing)}: see docs/youtube.md for how to get "
+                "them"
+            )
+
+
+@dataclass(frozen=True)
+class Transport:
+    """Where the API is and how to reach it. The defaults are Google's servers."""
+
+    api_endpoint: str | None = None  # e.g. a local test server; None: youtube.googleapis.com
+    ca_certs: str | None = None  # CA bundle to trust; None: httplib2's (certifi)
+    timeout: float = 120.0  # seconds for one HTTP request (a chunk must fit in it)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries per step (one chunk, one call); the count restarts after progress."""
+
+    attempts: int = 8
+    initial_wait: float = 1.0
+    max_wait: float = 60.0
+
+
+def build_youtube(auth: YouTubeAuth, transport: Transport = Transport()) -> Any:
+    """The YouTube v3 client: bundled discovery document, refreshing OAuth credentials.
+
+    ``AuthorizedHttp`` adds the access token, and on a 401 refreshes it and repeats the request
+    once, which is how a token that expires in the middle of an upload is renewed.
+    """
+    credentials = Credentials(
+        token=None,
+        refresh_token=auth.refresh_token,
+        client_id=auth.client_id,
+        client_secret=auth.client_secret,
+        token_uri=auth.token_uri,
+    )
+    raw = httplib2.Http(ca_certs=transport.ca_certs, timeout=transport.timeout)
+    # Resumable uploads answer "308 Resume Incomplete": not a redirect to follow.
+    raw.redirect_codes = raw.redirect_codes - {308}
+    authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=raw)
+    options = {"api_endpoint": transport.api_endpoint} if transport.api_endpoint else None
+    return discovery.build(
+        "youtube", "v3", http=authorized, static_discovery=True, cache_discovery=False,
+        client_options=options,
+    )
+
+
+class ReplayableFileUpload(MediaFileUpload):
+    """A resumable file upload whose chunks are sent as bytes, not as a stream slice.
+
+    A request can be sent twice without the caller seeing it: ``AuthorizedHttp`` repeats it
+    after refreshing an expired token, and httplib2 repeats it once on a stale connection. A
+    stream slice is spent after the first send, so the repeat would carry an empty body under
+    the chunk's Content-Length; bytes can be sent again. Costs one chunk of memory.
+    """
+
+    def has_stream(self) -> bool:
+        return False
+
+
+# -- what went wrong ---------------------------------------------------------------------------
+
+_RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,  # reset, refused, aborted, broken pipe
+    TimeoutError,  # socket.timeout
+    ssl.SSLError,  # a TLS record cut short
+    http.client.HTTPException,  # incomplete read, bad status line
+    httplib2.ServerNotFoundError,
+    google.auth.exceptions.TransportError,  # the token endpoint was unreachable
+)
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """The useful parts of a Google API error body."""
+
+    status: int
+    reason: str
+    message: str
+
+
+def api_error(exc: HttpError) -> ApiError:
+    reason, message = "", ""
+    try:
+        body = json.loads(exc.content.decode("utf-8"))
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        errors = error.get("errors") or [{}]
+        reason = str(errors[0].get("reason") or error.get("status") or "")
+        message = str(error.get("message") or "")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        pass
+    # Messages carry HTML links ("your <a href=...>quota</a>"): keep one plain line.
+    message = " ".join(re.sub(r"<[^>]+>", "", message).split())[:200]
+    return ApiError(int(exc.resp.status), reason, message)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: the same request may well succeed later."""
+    if isinstance(exc, HttpError):
+        error = api_error(exc)
+        return (error.status >= 500 or error.status == 429
+                or (error.status == 403 and error.reason in _RATE_LIMITS))
+    if isinstance(exc, google.auth.exceptions.RefreshError):
+        return bool(getattr(exc, "retryable", False))
+    return isinstance(exc, _TRANSPORT_ERRORS)
+
+
+def describe(exc: BaseException) -> str:
+    """A short reason for a log line: never headers, bodies or tokens."""
+    if isinstance(exc, HttpError):
+        error = api_error(exc)
+        return f"HTTP {error.status}" + (f" {error.reason}" if error.reason else "")
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = " ".join(str(exc).split())[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def explain(exc: BaseException, what: str) -> PublishError:
+    """One line for the user: what failed and what to do about it."""
+    if isinstance(exc, google.auth.exceptions.RefreshError):
+        return PublishError(_explain_refresh(exc))
+    if isinstance(exc, HttpError):
+        return PublishError(_explain_http(api_error(exc), what))
+    if is_transient(exc):
+        return PublishError(
+            f"YouTube: {what} kept failing ({describe(exc)}); retries are used up. Re-run the "
+            "workflow: an upload that finished is found again, never duplicated"
+        )
+    return PublishError(f"YouTube: {what} failed: {describe(exc)}")
+
+
+def _explain_refresh(exc: google.auth.exceptions.RefreshError) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    if "invalid_grant" in text:
+        return ("YouTube: the refresh token was rejected (invalid_grant: revoked or expired); "
+                + TESTING_HELP + ". It is also revoked when the Google account's password "
+                "changes or the app's access is removed")
+    if "invalid_client" in text or "unauthorized_client" in text:
+        return ("YouTube: the OAuth client was rejected (invalid_client): check "
+                "youtube-client-id and youtube-client-secret against Google Cloud console > "
+                "APIs & Services > Credentials, and that the refresh token was made with "
+                "this client")
+    return f"YouTube: could not refresh the access token: {' '.join(text.split())[:200]}"
+
+
+def _explain_http(error: ApiError, what: str) -> str:
+    reason = error.reason
+    if reason == "quotaExceeded":
+        return f"YouTube: the API project's quota is used up (quotaExceeded) during {what}; " \
+               + QUOTA_HELP
+    if reason == "uploadLimitExceeded":
+        return ("YouTube: this channel has reached its upload limit (uploadLimitExceeded); "
+                "YouTube lifts it after about 24 hours: re-run the workflow then. Channels "
+                "without phone verification have lower limits (https://www.youtube.com/verify)")
+    if reason in ("insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
+        return ("YouTube: the refresh token lacks a needed permission (insufficientPermissions); "
+                f"create a new one with the scope {SCOPE} (docs/youtube.md)")
+    if reason in ("accessNotConfigured", "SERVICE_DISABLED"):
+        return ("YouTube: the YouTube Data API v3 is not enabled in the Google Cloud project "
+                "of this OAuth client; enable it in APIs & Services > Library")
+    if reason == "youtubeSignupRequired":
+        return ("YouTube: the Google account of the refresh token has no YouTube channel; "
+                "create one at https://www.youtube.com/create_channel, then a new refresh token")
+    if error.status == 401:
+        return ("YouTube: the access token was refused even after refreshing it (HTTP 401); "
+                "check that the refresh token belongs to youtube-client-id")
+    if error.status == 429 or reason in _RATE_LIMITS:
+        return f"YouTube: too many requests ({reason or 'HTTP 429'}) during {what}; " \
+               "retries are used up, re-run the workflow later"
+    detail = f" {reason}" if reason else ""
+    message = f": {error.message}" if error.message else ""
+    return f"YouTube: {what} was refused (HTTP {error.status}{detail}){message}"
+
+
+# -- retrying ------------------------------------------------------------------------------------
+
+
+def call(
+    fn: Callable[[], T],
+    *,
+    what: str | Callable[[], str],
+    policy: RetryPolicy,
+    already_done: Callable[[], T | None] | None = None,
+) -> T:
+    """Run ``fn`` (one API request) with bounded retries of transient failures.
+
+    ``already_done`` protects requests that are not idempotent: after a failure whose outcome
+    is unknown (the connection dropped after the server acted), it is asked first and its
+    non-None answer is taken as the result instead of repeating the request.
+    """
+
+    def label() -> str:
+        return what() if callable(what) else what
+
+    def log_retry(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "YouTube: %s failed (%s); retry %d of %d in %.1f s",
+            label(), describe(exc) if exc else "?", state.attempt_number, policy.attempts - 1,
+            state.upcoming_sleep,
+        )
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(policy.attempts),
+        wait=tenacity.wait_random_exponential(multiplier=policy.initial_wait,
+                                              max=policy.max_wait),
+        retry=tenacity.retry_if_exception(is_transient),
+        before_sleep=log_retry,
+        reraise=True,
+    )
+
+    attempts = 0
+
+    def attempt() -> T:
+        nonlocal attempts
+        attempts += 1
+        if already_done is not None and attempts > 1:
+            found = already_done()
+            if found is not None:
+                log.info("YouTube: %s had succeeded before the connection failed", label())
+                return found
+        return fn()
+
+    return retrying(attempt)
+
+
+def upload_resumable(request: HttpRequest, *, policy: RetryPolicy,
+                     on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Send a resumable upload chunk by chunk until the server returns the created resource.
+
+    After a failed chunk the client library is left in its error state, so the next
+    ``next_chunk()`` first asks the server how much it holds (``PUT`` with ``Content-Range:
+    bytes */size``, answered by ``308`` + ``Range``) and continues from there; if the server
+    already has everything (the final answer was lost), that query returns the resource.
+    """
+    response = None
+    while response is None:
+        status, response = call(
+            lambda: request.next_chunk(num_retries=0),
+            what=lambda: f"upload from byte {request.resumable_progress}",
+            policy=policy,
+        )
+        if status is not None and on_progress is not None:
+            on_progress(status.resumable_progress, status.total_size)
+    return response
