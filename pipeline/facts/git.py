@@ -1,0 +1,223 @@
+"""Reading a local git checkout: tags, the commits between two of them, the diffstat, origin.
+
+We call the ``git`` program with explicit ``--format`` strings rather than using GitPython:
+GitPython shells out to the same program anyway, and parsing our own NUL-separated formats is
+smaller and more predictable than its object model. Every revision we pass is either a full
+``refs/tags/...`` name or a commit id, so a hostile tag name can never be read as an option.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError, ToolError
+
+# Field and record separators inside our --format strings; git forbids NUL in ref names and
+# commit messages practically never contain these control characters.
+_FIELD = "\x1f"
+_RECORD = "\x1e"
+
+_DUBIOUS = "dubious ownership"
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A tag pointing (directly or through an annotated tag object) at a commit."""
+
+    name: str
+    commit: str
+    date: datetime  # tagger date of an annotated tag, else the commit's committer date
+    annotated: bool
+    message: str = ""  # annotated tag message without any signature
+
+
+@dataclass(frozen=True)
+class RawCommit:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    date: datetime
+    message: str  # subject and body
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def body(self) -> str:
+        parts = self.message.split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Untranslated messages (we parse --shortstat and error text) and never a prompt or pager.
+    env.update({"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"})
+    return env
+
+
+class GitRepo:
+    """A git working tree or bare repository we only read from."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"repository path does not exist: {path}")
+        if not path.is_dir():
+            raise InputError(f"repository path is not a directory: {path}")
+        self.path = path
+        proc = self._run_raw(["rev-parse", "--is-bare-repository"])
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace")
+            if _DUBIOUS in err:
+                raise InputError(
+                    f"git refuses to read {path}: it is owned by another user; run "
+                    f"`git config --global --add safe.directory {path.resolve()}` first"
+                )
+            raise InputError(f"not a git repository: {path}")
+        bare = proc.stdout.decode().strip() == "true"
+        toplevel = None if bare else self.run(["rev-parse", "--show-toplevel"]).strip()
+        self.root = Path(toplevel) if toplevel else path.resolve()
+
+    # -- running git -------------------------------------------------------------------------
+
+    def _run_raw(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+        cmd = ["git", "--no-pager", "-c", "color.ui=false", "-c", "log.showSignature=false",
+               "-C", str(self.path), *args]
+        try:
+            return subprocess.run(  # fixed argv, never a shell string
+                cmd, stdin=subprocess.DEVNULL, capture_output=True, env=_git_env(), check=False,
+                timeout=120,
+            )
+        except FileNotFoundError:
+            raise ToolError("git not found: install git to read facts from a checkout") from None
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"git {args[0]} timed out after 120 s in {self.path}") from None
+
+    def run(self, args: list[str]) -> str:
+        """Run git and return its output; commit text that is not UTF-8 is replaced, not fatal."""
+        proc = self._run_raw(args)
+        if proc.returncode != 0:
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
+            raise ToolError(f"git {args[0]} failed (exit {proc.returncode}): {' | '.join(tail)}")
+        return proc.stdout.decode("utf-8", "replace")
+
+    # -- facts -------------------------------------------------------------------------------
+
+    def is_shallow(self) -> bool:
+        return self.run(["rev-parse", "--is-shallow-repository"]).strip() == "true"
+
+    def tags(self) -> list[TagRef]:
+        """All tags that lead to a commit, in no particular order."""
+        fields = [
+            "%(refname)",
+            "%(objecttype)",
+            "%(objectname)",
+            "%(*objecttype)",
+            "%(*objectname)",
+            "%(creatordate:iso-strict)",
+            "%(contents:subject)",
+            "%(contents:body)",
+        ]
+        fmt = "%1f".join(fields) + "%1e"
+        out = self.run(["for-each-ref", f"--format={fmt}", "refs/tags"])
+        found = []
+        for record in out.split(_RECORD):
+            record = record.lstrip("\n")
+            if not record:
+                continue
+            ref, kind, obj, deref_kind, deref_obj, date, subject, body = record.split(_FIELD)
+            if kind == "commit":
+                commit, annotated = obj, False
+            elif kind == "tag" and deref_kind == "commit":
+                commit, annotated = deref_obj, True
+            else:
+                continue  # a tag of a tree or blob, or a tag of a tag: not a release
+            message = "\n\n".join(p for p in (subject.strip(), body.strip()) if p)
+            found.append(TagRef(
+                name=ref.removeprefix("refs/tags/"),
+                commit=commit,
+                date=datetime.fromisoformat(date),
+                annotated=annotated,
+                message=message if annotated else "",
+            ))
+        return found
+
+    def nearest_tag(self) -> str | None:
+        """The most recent tag reachable from HEAD (what a user who just tagged means)."""
+        proc = self._run_raw(["describe", "--tags", "--abbrev=0", "HEAD"])
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode("utf-8", "replace").strip() or None
+
+    def commits(self, head: str, base: str | None) -> list[RawCommit]:
+        """Commits reachable from ``head`` but not from ``base`` (all history when no base)."""
+        fmt = _FIELD.join(["%H", "%P", "%aN", "%aE", "%aI", "%B"])
+        fmt = fmt.replace(_FIELD, "%x1f")
+        revs = [head] if base is None else [f"{base}..{head}"]
+        out = self.run(["log", "-z", f"--format={fmt}", *revs, "--"])
+        commits = []
+        for record in out.split("\0"):
+            if not record:
+                continue
+            sha, parents, name, email, date, message = record.split(_FIELD, 5)
+            commits.append(RawCommit(
+                sha=sha,
+                parents=tuple(parents.split()),
+                author_name=name,
+                author_email=email,
+                date=datetime.fromisoformat(date),
+                message=message.strip(),
+            ))
+        return commits
+
+    def diffstat(self, head: str, base: str | None) -> tuple[int, int, int]:
+        """(files, insertions, deletions) between two commits, as ``git diff --shortstat``."""
+        if base is None:
+            # The empty tree's id (also right in SHA-256 repositories); git knows it without
+            # the object being stored, and hash-object without -w writes nothing.
+            base = self.run(["hash-object", "-t", "tree", "--stdin"]).strip()
+        out = self.run(["diff", "--shortstat", "--no-ext-diff", base, head, "--"])
+        return parse_shortstat(out)
+
+    def origin_url(self) -> str | None:
+        proc = self._run_raw(["remote", "get-url", "origin"])
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode("utf-8", "replace").strip() or None
+
+
+_SHORTSTAT = re.compile(
+    r"(?P<files>\d+) files? changed"
+    r"(?:, (?P<ins>\d+) insertions?\(\+\))?"
+    r"(?:, (?P<dels>\d+) deletions?\(-\))?"
+)
+
+
+def parse_shortstat(text: str) -> tuple[int, int, int]:
+    match = _SHORTSTAT.search(text)
+    if not match:
+        return (0, 0, 0)
+    return (int(match["files"]), int(match["ins"] or 0), int(match["dels"] or 0))
+
+
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https?://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:|"
+    r"git://github\.com/)(?P<owner>[A-Za-z0-9-]+)/(?P<name>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
+)
+
+
+def github_full_name(remote_url: str) -> str | None:
+    """``owner/name`` from a github.com remote URL (credentials in it are ignored), else None."""
+    match = _GITHUB_REMOTE.match(remote_url.strip())
+    return f"{match['owner']}/{match['name']}" if match else None
