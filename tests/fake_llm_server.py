@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections import deque
@@ -65,10 +66,12 @@ def espeak_wav(text: str, language: str = "en") -> bytes:
     """Real speech for the fake speech servers (what a TTS server would return)."""
     exe = shutil.which("espeak-ng") or "espeak-ng"
     voice = language.split("-")[0] or "en"
-    proc = subprocess.run(
-        [exe, "-v", voice, "--stdout", text], capture_output=True, check=True
-    )
-    return proc.stdout
+    # -w, not --stdout: a file gets a WAV header with real sizes, as a server would send
+    with tempfile.TemporaryDirectory() as tmp:
+        out = f"{tmp}/speech.wav"
+        subprocess.run([exe, "-v", voice, "-w", out, text], capture_output=True, check=True)
+        with open(out, "rb") as handle:
+            return handle.read()
 
 
 _GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
