@@ -190,7 +190,7 @@ def explain(exc: BaseException, what: str) -> PublishError:
     """One line for the user: what failed and what to do about it."""
     if isinstance(exc, google.auth.exceptions.RefreshError):
         return PublishError(_explain_refresh(exc))
-    if isinstance(exc, HttpError):
+    if isinstance(exc, HttpError) and not is_transient(exc):
         return PublishError(_explain_http(api_error(exc), what))
     if is_transient(exc):
         return PublishError(
@@ -235,9 +235,6 @@ def _explain_http(error: ApiError, what: str) -> str:
     if error.status == 401:
         return ("YouTube: the access token was refused even after refreshing it (HTTP 401); "
                 "check that the refresh token belongs to youtube-client-id")
-    if error.status == 429 or reason in _RATE_LIMITS:
-        return f"YouTube: too many requests ({reason or 'HTTP 429'}) during {what}; " \
-               "retries are used up, re-run the workflow later"
     detail = f" {reason}" if reason else ""
     message = f": {error.message}" if error.message else ""
     return f"YouTube: {what} was refused (HTTP {error.status}{detail}){message}"
@@ -266,7 +263,7 @@ def call(
     def log_retry(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         log.warning(
-            "YouTube: %s failed (%s); retry %d of %d in %.1f s",
+            "YouTube: %s failed (%s); retry %d of %d in %.2f s",
             label(), describe(exc) if exc else "?", state.attempt_number, policy.attempts - 1,
             state.upcoming_sleep,
         )
