@@ -39,8 +39,23 @@ from ..errors import InputError, ToolError
 
 # Pillow lays text out with libraqm (HarfBuzz shaping + FriBiDi) when both are loadable; without
 # it, text is drawn glyph by glyph in the order given and RTL runs are reordered by us.
-HAS_RAQM: bool = bool(features.check("raqm"))
-LAYOUT_ENGINE = ImageFont.Layout.RAQM if HAS_RAQM else ImageFont.Layout.BASIC
+RAQM_AVAILABLE: bool = bool(features.check("raqm"))
+_layout = {"raqm": RAQM_AVAILABLE}
+
+
+def raqm_enabled() -> bool:
+    return _layout["raqm"]
+
+
+def use_raqm(enabled: bool) -> None:
+    """Choose the layout engine: libraqm (when available) or Pillow's basic one.
+
+    The basic engine gives the same pixels on every machine whether or not libraqm is installed,
+    at the cost of Arabic shaping. Results are cached per engine, so switching is cheap.
+    """
+    if enabled and not RAQM_AVAILABLE:
+        raise ToolError("libraqm is not available to Pillow: install libfribidi0")
+    _layout["raqm"] = enabled
 
 EMOJI_STRIKE = 109  # the only pixel size Noto Color Emoji's bitmaps exist at
 
@@ -98,9 +113,10 @@ class FontFace:
     def covers(self, char: str) -> bool:
         return ord(char) in _cmap(self.path, self.index)
 
-    def font(self, size: int) -> ImageFont.FreeTypeFont:
+    def font(self, size: int, raqm: bool | None = None) -> ImageFont.FreeTypeFont:
         """The face at ``size`` px; bitmap fonts always come at their strike size."""
-        return _load(self.path, self.index, self.strike or size)
+        raqm = raqm_enabled() if raqm is None else raqm
+        return _load(self.path, self.index, self.strike or size, raqm)
 
     def scale(self, size: int) -> float:
         """Factor from this face's rendered pixels to ``size``: 1 except for bitmap fonts."""
@@ -164,8 +180,9 @@ def _cmap(path: Path, index: int) -> frozenset[int]:
 
 
 @lru_cache(maxsize=256)
-def _load(path: Path, index: int, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(path), size, index=index, layout_engine=LAYOUT_ENGINE)
+def _load(path: Path, index: int, size: int, raqm: bool) -> ImageFont.FreeTypeFont:
+    engine = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
+    return ImageFont.truetype(str(path), size, index=index, layout_engine=engine)
 
 
 @cache

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from .bidi import mirrored_reversed, visual_runs
-from .fonts import HAS_RAQM, FontChain, FontFace
+from .fonts import FontChain, FontFace, raqm_enabled
 
 Colour = tuple[int, int, int] | tuple[int, int, int, int]
 
@@ -31,16 +31,25 @@ class Piece:
     def width(self, size: int) -> float:
         return _piece_width(self, size)
 
+    def font(self, size: int) -> ImageFont.FreeTypeFont:
+        return self.face.font(size, raqm=self.direction is not None)
+
+
+def pieces(text: str, chain: FontChain, base_rtl: bool | None = None) -> tuple[Piece, ...]:
+    """The visual runs of one line, left to right."""
+    return _pieces(text, chain, base_rtl, raqm_enabled())
+
 
 @lru_cache(maxsize=8192)
-def pieces(text: str, chain: FontChain, base_rtl: bool | None = None) -> tuple[Piece, ...]:
+def _pieces(text: str, chain: FontChain, base_rtl: bool | None, raqm: bool
+            ) -> tuple[Piece, ...]:
     faces: list[FontFace] = []
     for face, run in chain.segments(text):
         faces.extend([face] * len(run))
     result = []
     for run in visual_runs(text, faces.__getitem__, base_rtl):
         part = text[run.start : run.end]
-        if HAS_RAQM:
+        if raqm:
             result.append(Piece(faces[run.start], part, "rtl" if run.rtl else "ltr"))
         else:
             result.append(Piece(faces[run.start], mirrored_reversed(part) if run.rtl else part,
@@ -50,7 +59,7 @@ def pieces(text: str, chain: FontChain, base_rtl: bool | None = None) -> tuple[P
 
 @lru_cache(maxsize=16384)
 def _piece_width(piece: Piece, size: int) -> float:
-    font = piece.face.font(size)
+    font = piece.font(size)
     return font.getlength(piece.text, direction=piece.direction) * piece.face.scale(size)
 
 
@@ -90,7 +99,7 @@ def draw_line(
         if piece.face.strike:
             _paste_bitmap_run(image, piece, size, x, baseline)
         else:
-            draw.text((x, baseline), piece.text, font=piece.face.font(size), fill=fill,
+            draw.text((x, baseline), piece.text, font=piece.font(size), fill=fill,
                       anchor="ls", direction=piece.direction)
         x += piece.width(size)
     return x - start
@@ -105,7 +114,7 @@ def _paste_bitmap_run(image: Image.Image, piece: Piece, size: int, x: float, bas
 @lru_cache(maxsize=512)
 def _bitmap_run(piece: Piece, size: int) -> tuple[Image.Image, float]:
     """A colour-bitmap (emoji) run drawn at the font's strike size, scaled to ``size``."""
-    font = piece.face.font(size)
+    font = piece.font(size)
     ascent, descent = font.getmetrics()
     width = math.ceil(font.getlength(piece.text, direction=piece.direction)) + 2
     strike = Image.new("RGBA", (width, ascent + descent), (0, 0, 0, 0))

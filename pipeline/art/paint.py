@@ -69,7 +69,9 @@ def backdrop(size: tuple[int, int], bg: RGB, accent: RGB, muted: RGB,
     Returns a cached image: copy it before drawing on it.
     """
     width = size[0]
-    top, bottom = mix(bg, accent, 0.06), mix(bg, (0, 0, 0), 0.25)
+    # Darken towards the bottom; a light background only a little, or it turns muddy grey.
+    top = mix(bg, accent, 0.06)
+    bottom = mix(bg, (0, 0, 0), 0.25 if _luminance(bg) < 0.4 else 0.05)
     ramp = Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR)
     image = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), ramp)
     for i, (gx, gy, radius, strength) in enumerate(glows):

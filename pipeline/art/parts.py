@@ -26,16 +26,25 @@ from .paint import (
     rounded_rect,
 )
 from .style import Style
-from .text import fit_text
+from .text import TextBlock, fit_text
 
 
-def mark(image: Image.Image, style: Style, x: int, y: int, size: int) -> Box:
-    """The brand's logo scaled into a size x size square, or a monogram tile without one."""
+def mark_width(style: Style, size: int, max_width: int | None = None) -> int:
+    """How wide :func:`mark` draws at this height: a wide logo may take up to ``max_width``."""
+    if style.logo is None:
+        return size
+    return fit_logo(style.logo, max_width or size, size).width
+
+
+def mark(image: Image.Image, style: Style, x: int, y: int, size: int,
+         max_width: int | None = None) -> Box:
+    """The brand's logo fitted into size px high (and ``max_width`` wide, default ``size``),
+    vertically centred; without a logo, a monogram tile of the brand's initial."""
     if style.logo is not None:
-        logo = fit_logo(style.logo, size, size)
-        left, top = x + (size - logo.width) // 2, y + (size - logo.height) // 2
-        image.paste(logo, (left, top), logo)
-        return (left, top, left + logo.width, top + logo.height)
+        logo = fit_logo(style.logo, max_width or size, size)
+        top = y + (size - logo.height) // 2
+        image.paste(logo, (x, top), logo)
+        return (x, top, x + logo.width, top + logo.height)
     rounded_rect(image, (x, y, x + size, y + size), round(size * 0.28), style.accent)
     letter = next((c for c in style.name if c.isalnum()), "•").upper()
     text_size = round(size * 0.58)
@@ -49,12 +58,12 @@ def mark(image: Image.Image, style: Style, x: int, y: int, size: int) -> Box:
 def brand_chip(image: Image.Image, style: Style, x: int, y: int, height: int,
                max_width: int, colour: RGB | None = None) -> Box:
     """Mark plus brand name on one row, vertically centred on the mark."""
-    box = mark(image, style, x, y, height)
+    box = mark(image, style, x, y, height, max_width=min(height * 3, max_width // 2))
     gap = round(height * 0.3)
     text_x = box[2] + gap
     size = round(height * 0.5)
     block = fit_text(style.name, style.bold, x + max_width - text_x, height, max_size=size,
-                     min_size=max(12, size // 2), max_lines=1)
+                     min_size=max(12, round(size * 0.75)), max_lines=1)
     if block.lines:
         baseline = y + height / 2 + cap_middle(style.bold, block.size)
         width = draw_line(image, block.lines[0], style.bold, block.size, text_x, baseline,
@@ -163,3 +172,10 @@ def avatar(image: Image.Image, style: Style, name: str, centre: tuple[float, flo
 def accent_bar(image: Image.Image, style: Style, x: int, y: int, width: int, height: int
                ) -> None:
     rounded_rect(image, (x, y, x + width, y + height), height // 2, style.accent)
+
+
+def underline(image: Image.Image, style: Style, block: TextBlock, area: Box, gap: int,
+              width: int, height: int) -> None:
+    """An accent bar under a heading, at the side its lines start from."""
+    x = area[2] - block.pad - width if block.rtl else area[0] + block.pad
+    accent_bar(image, style, x, area[3] + gap, width, height)

@@ -12,8 +12,8 @@ import re
 from PIL import Image
 
 from ..structure import ReleaseFacts, Slide, SlideKind
-from .paint import backdrop, dot_grid, pill, readable_on, rounded_rect, with_alpha
-from .parts import accent_bar, brand_chip, bullet_marker, icon_tile, mark, rings
+from .paint import backdrop, cap_middle, dot_grid, pill, readable_on, rounded_rect, with_alpha
+from .parts import brand_chip, bullet_marker, icon_tile, mark, mark_width, rings, underline
 from .style import Style
 from .text import TextBlock, draw_block, fit_paragraphs, fit_text
 
@@ -54,11 +54,13 @@ def _header(image: Image.Image, style: Style, facts: ReleaseFacts, index: int, c
         box = (left, 104, round(left + segment), 112)
         rounded_rect(image, box, 4, style.accent if i <= index else style.fg,
                      alpha=1.0 if i <= index else 0.18)
-    brand_chip(image, style, MARGIN, 156, 68, COLUMN // 2 + 60)
+    chip_right = WIDTH - MARGIN
     if show_version:
-        pill(image, facts.tag, style.bold, 32, WIDTH - MARGIN, 160, fill=style.accent,
-             text_colour=readable_on(style.accent, style.bg, style.fg),
-             max_width=COLUMN // 2 - 80, anchor="right")
+        badge = pill(image, facts.tag, style.bold, 32, WIDTH - MARGIN, 160, fill=style.accent,
+                     text_colour=readable_on(style.accent, style.bg, style.fg),
+                     max_width=COLUMN // 2 - 40, anchor="right")
+        chip_right = badge[0] - 40
+    brand_chip(image, style, MARGIN, 156, 68, chip_right - MARGIN)
 
 
 def _title(image: Image.Image, slide: Slide, facts: ReleaseFacts, style: Style) -> None:
@@ -79,10 +81,11 @@ def _title(image: Image.Image, slide: Slide, facts: ReleaseFacts, style: Style) 
     body_height = _stack_height(body, 0.5)
     total = fixed + (body_gap + body_height if body else 0)
     top = max(440, round(440 + (CONTENT_BOTTOM - 440 - total) / 3))
-    area = draw_block(image, repo, MARGIN, top, COLUMN, fill=style.accent, align="left")
-    area = draw_block(image, heading, MARGIN, area[3] + 24, COLUMN, fill=style.fg, align="left")
-    badge = pill(image, facts.tag, style.heavy, badge_size, MARGIN + heading.pad,
-                 area[3] + badge_gap, fill=style.accent,
+    area = draw_block(image, repo, MARGIN, top, COLUMN, fill=style.accent, align="start")
+    area = draw_block(image, heading, MARGIN, area[3] + 24, COLUMN, fill=style.fg, align="start")
+    badge_x = area[2] - heading.pad if heading.rtl else area[0] + heading.pad
+    badge = pill(image, facts.tag, style.heavy, badge_size, badge_x, area[3] + badge_gap,
+                 anchor="right" if heading.rtl else "left", fill=style.accent,
                  text_colour=readable_on(style.accent, style.bg, style.fg), max_width=COLUMN)
     _stack(image, body, MARGIN, badge[3] + body_gap, COLUMN, style.muted, gap=0.5)
 
@@ -91,7 +94,8 @@ def _closing(image: Image.Image, slide: Slide, facts: ReleaseFacts, style: Style
     centre_x = WIDTH // 2
     rings(image, (centre_x, 520), (170, 240, 310, 380), style.accent, 3, 0.4)
     size = 220
-    mark(image, style, centre_x - size // 2, 520 - size // 2, size)
+    width = mark_width(style, size, COLUMN // 2)
+    mark(image, style, centre_x - width // 2, 520 - size // 2, size, max_width=COLUMN // 2)
     heading = fit_text(slide.heading, style.heavy, COLUMN, 330, max_size=108, min_size=56,
                        max_lines=3, line_spacing=1.08)
     area = draw_block(image, heading, MARGIN, 860, COLUMN, fill=style.fg, align="center")
@@ -124,35 +128,41 @@ def _plain(lines: list[str]) -> list[str]:
     return [_STRONG.sub(r"\2", _CODE.sub(r"\1", _LINK.sub(r"\1", line))) for line in lines]
 
 
-_PANEL_PAD = 30
-_PANEL_GAP = 22
+# Up to this many lines each get a tinted panel; more are listed compactly so all still fit.
+_MAX_PANELS = 5
+_MARKER_COLUMN = 64
+_MARKER_GAP = 24
 
 
 def _list(image: Image.Image, slide: Slide, style: Style) -> None:
-    """Heading under a kind icon, then one tinted panel per line with a kind marker."""
+    """Heading under a kind icon, then the lines, each behind a marker for the slide's kind."""
     tile = icon_tile(image, style, slide.kind, MARGIN, 300, 104)
     heading = fit_text(slide.heading, style.heavy, COLUMN, 300, max_size=100, min_size=56,
                        max_lines=3, line_spacing=1.08)
-    area = draw_block(image, heading, MARGIN, tile[3] + 40, COLUMN, fill=style.fg, align="left")
-    accent_bar(image, style, MARGIN + heading.pad, area[3] + 24, 120, 10)
+    area = draw_block(image, heading, MARGIN, tile[3] + 40, COLUMN, fill=style.fg, align="start")
+    underline(image, style, heading, area, 24, 120, 10)
     if not slide.lines:
         return
-    top = area[3] + 80
-    marker = 64  # marker column width at the largest size; scaled with the text below
-    text_width = COLUMN - 2 * _PANEL_PAD - marker - 24
     lines = _plain(slide.lines)
-    blocks = fit_paragraphs(lines, style.regular, text_width,
-                            CONTENT_BOTTOM - top + _PANEL_GAP, max_size=52, min_size=30,
-                            max_lines=4, line_spacing=1.25,
-                            overhead=2 * _PANEL_PAD + _PANEL_GAP)
+    panels = len(lines) <= _MAX_PANELS
+    pad, gap = (30, 22) if panels else (0, 18)
+    top = area[3] + 80
+    text_width = COLUMN - 2 * pad - _MARKER_COLUMN - _MARKER_GAP
+    blocks = fit_paragraphs(lines, style.regular, text_width, CONTENT_BOTTOM - top + gap,
+                            max_size=52, min_size=30, max_lines=4 if panels else 2,
+                            line_spacing=1.25, overhead=2 * pad + gap)
     y = top
     for line, block in zip(lines, blocks, strict=False):
-        panel = (MARGIN, round(y), MARGIN + COLUMN, round(y + block.height + 2 * _PANEL_PAD))
-        rounded_rect(image, panel, 26, style.fg, alpha=0.07)
-        first_line_middle = y + _PANEL_PAD + block.ascent - block.size * 0.36
-        marker_size = max(36, round(block.size * 1.05))
-        bullet_marker(image, style, slide.kind, line,
-                      (MARGIN + _PANEL_PAD + marker / 2, first_line_middle), marker_size)
-        draw_block(image, block, MARGIN + _PANEL_PAD + marker + 24, y + _PANEL_PAD, text_width,
-                   fill=style.fg, align="start")
-        y = panel[3] + _PANEL_GAP
+        box = (MARGIN, round(y), MARGIN + COLUMN, round(y + block.height + 2 * pad))
+        if panels:
+            rounded_rect(image, box, 26, style.fg, alpha=0.07)
+        # Right-to-left lines put their marker on the right, where they start.
+        half = _MARKER_COLUMN / 2
+        marker_x = box[2] - pad - half if block.rtl else box[0] + pad + half
+        text_x = box[0] + pad + (0 if block.rtl else _MARKER_COLUMN + _MARKER_GAP)
+        first_baseline = y + pad + block.ascent
+        middle = first_baseline - cap_middle(style.regular, block.size)
+        bullet_marker(image, style, slide.kind, line, (marker_x, middle),
+                      max(36, round(block.size * 1.05)))
+        draw_block(image, block, text_x, y + pad, text_width, fill=style.fg, align="start")
+        y = box[3] + gap

@@ -1,0 +1,118 @@
+"""Burned-in captions: where they land, how big, how fast, and that they never spill."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from factories import sample_facts
+from PIL import Image, ImageChops, ImageStat
+from test_art import BRAND, sample_story
+
+from pipeline.art import CAPTION_BOTTOM, CAPTION_TOP, SLIDE_SIZE, burn_caption, render_artwork
+from pipeline.art.captions import CAPTION_MAX_LINES, CAPTION_MIN_SIZE
+from pipeline.art.fonts import Weight, font_chain
+from pipeline.art.text import fit_text
+from pipeline.errors import InputError
+
+SENTENCE = "Exports are now up to three times faster, and Parquet files are supported too."
+
+
+@pytest.fixture(scope="module")
+def slide(tmp_path_factory: pytest.TempPathFactory) -> Image.Image:
+    story = sample_story(slides=sample_story().slides[1:2])
+    artwork = render_artwork(sample_facts(), story, BRAND, tmp_path_factory.mktemp("cap"))
+    with Image.open(artwork.slides[0]) as image:
+        return image.convert("RGB")
+
+
+def changed_box(before: Image.Image, after: Image.Image) -> tuple[int, int, int, int] | None:
+    return ImageChops.difference(before, after).getbbox()
+
+
+def test_returns_a_new_rgb_frame(slide: Image.Image) -> None:
+    original = slide.tobytes()
+    burned = burn_caption(slide, SENTENCE, BRAND)
+    assert burned.size == SLIDE_SIZE and burned.mode == "RGB"
+    assert burned is not slide
+    assert slide.tobytes() == original  # the input is untouched
+
+
+@pytest.mark.parametrize("text", [
+    SENTENCE,
+    "Hi!",
+    "word " * 200,  # far too long: ellipsized, still inside
+    "漢字テスト한국어、リリースノートの高速化と新しいプラグインAPIについて説明します。",
+    "مرحبا بالعالم: إصدار جديد 2.0 متاح الآن",
+    "🚀 Ship it 👨‍👩‍👧",
+])
+def test_ink_only_inside_the_caption_zone(slide: Image.Image, text: str) -> None:
+    box = changed_box(slide, burn_caption(slide, text, BRAND))
+    assert box is not None
+    left, top, right, bottom = box
+    assert top >= CAPTION_TOP and bottom <= CAPTION_BOTTOM  # above the player's UI (bottom 12%)
+    assert left >= 40 and right <= SLIDE_SIZE[0] - 40
+
+
+def test_caption_is_centred_and_high_contrast(slide: Image.Image) -> None:
+    burned = burn_caption(slide, SENTENCE, BRAND)
+    left, top, right, bottom = changed_box(slide, burned)  # type: ignore[misc]
+    assert abs((left + right) / 2 - SLIDE_SIZE[0] / 2) <= 2
+    assert abs((top + bottom) / 2 - (CAPTION_TOP + CAPTION_BOTTOM) / 2) <= 2
+    region = burned.crop((left, top, right, bottom)).convert("L")
+    darkest, brightest = region.getextrema()
+    assert brightest >= 250 and darkest <= 30  # white text on a dark box
+    # most of the box is dark: the box is what keeps the text readable on any slide
+    assert ImageStat.Stat(region).median[0] < 40
+
+
+def test_caption_text_is_large_and_at_most_three_lines() -> None:
+    chain = font_chain(Weight.BOLD)
+    for text in [SENTENCE, "word " * 200, "Hi"]:
+        block = fit_text(text, chain, SLIDE_SIZE[0] - 184, 300, max_size=66,
+                         min_size=CAPTION_MIN_SIZE, max_lines=CAPTION_MAX_LINES)
+        assert block.size >= 56 and len(block.lines) <= 3
+
+
+def test_text_glyphs_are_tall(slide: Image.Image) -> None:
+    """Measure the drawn capitals: at least ~40 px cap height (a 56 px font) on 1920 px."""
+    burned = burn_caption(slide, "HHHH", BRAND)
+    left, top, right, bottom = changed_box(slide, burned)  # type: ignore[misc]
+    white = burned.crop((left, top, right, bottom)).convert("L").point(
+        lambda v: 255 if v > 200 else 0)
+    glyphs = white.getbbox()
+    assert glyphs is not None and glyphs[3] - glyphs[1] >= 40
+
+
+def test_deterministic_and_fast(slide: Image.Image) -> None:
+    burn_caption(slide, SENTENCE, BRAND)  # warm the font caches once
+    assert burn_caption(slide, SENTENCE, BRAND).tobytes() == burn_caption(
+        slide, SENTENCE, BRAND).tobytes()
+    cues = [f"Sentence number {i}: {SENTENCE}" for i in range(15)]
+    started = time.perf_counter()
+    for cue in cues:
+        burn_caption(slide, cue, BRAND)
+    per_call = (time.perf_counter() - started) / len(cues)
+    assert per_call < 0.060, f"{per_call * 1000:.1f} ms per caption"
+
+
+def test_empty_caption_changes_nothing(slide: Image.Image) -> None:
+    assert changed_box(slide, burn_caption(slide, "  \n ", BRAND)) is None
+
+
+def test_wrong_frame_size_is_one_input_error() -> None:
+    with pytest.raises(InputError, match="expected a 1080x1920 slide, got 1920x1080"):
+        burn_caption(Image.new("RGB", (1920, 1080)), "hi", BRAND)
+
+
+def test_rgba_frames_are_accepted(slide: Image.Image) -> None:
+    burned = burn_caption(slide.convert("RGBA"), SENTENCE, BRAND)
+    assert burned.mode == "RGB"
+    assert burned.tobytes() == burn_caption(slide, SENTENCE, BRAND).tobytes()
+
+
+def test_missing_brand_font_is_one_input_error(slide: Image.Image, tmp_path: Path) -> None:
+    brand = BRAND.model_copy(update={"font": tmp_path / "gone.otf"})
+    with pytest.raises(InputError, match=r"brand\.font: font file not found"):
+        burn_caption(slide, SENTENCE, brand)
