@@ -1,0 +1,228 @@
+"""What a worker does for one release: check out, configure, build and publish like the Action.
+
+1. An installation token for the repository's installation (:mod:`app.github_auth`).
+2. A blobless clone of the released repository (full history and tags, file contents fetched on
+   demand), checked out at the release's tag, so the previous tag is always reachable.
+3. The repository's ``.github/releasecast.yml``: the pipeline's options, plus an ``app:`` section
+   saying where the blog is (the Action takes the same choices as inputs).
+4. :func:`pipeline.publish.publish_release` — the Action's own code — builds the post into the
+   blog checkout, places the reel, commits and pushes (or opens a pull request). It is
+   idempotent: a re-run for the same release commits nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from pipeline.config import Config, parse_config
+from pipeline.errors import ConfigError, InputError
+from pipeline.progress import Progress
+from pipeline.publish import BlogTarget, PublishOptions, publish_release
+from pipeline.publish.git import Git, GitAuth, GitIdentity
+from pipeline.publish.github_api import GitHubApi
+
+from .runs import Outcome, RunRequest
+
+CONFIG_PATH = Path(".github/releasecast.yml")
+APP_IDENTITY = GitIdentity("releasecast[bot]", "releasecast[bot]@users.noreply.github.com")
+
+
+class SkipRelease(Exception):
+    """The repository's configuration says not to publish this release (the reason)."""
+
+
+class AppTarget(BaseModel):
+    """The ``app:`` section of ``.github/releasecast.yml``: where the App publishes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    blog_repository: str | None = None  # OWNER/NAME; default: the released repository
+    blog_branch: str | None = None  # default: the Pages branch, else the default branch
+    blog_remote_url: str | None = None  # default: <server>/<blog_repository>.git
+    site_path: str = "."
+    publish_mode: Literal["push", "pull-request"] = "push"
+    video_storage: Literal["repository", "release-asset", "none"] = "repository"
+
+    @field_validator("blog_repository")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError(f"expected OWNER/NAME, got {value!r}")
+        return value
+
+    @field_validator("site_path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        if Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError(f"expected a path inside the blog repository, got {value!r}")
+        return value
+
+
+def read_repository_config(checkout: Path) -> tuple[Config, AppTarget]:
+    """The pipeline's :class:`Config` and the App's target from the checked-out repository."""
+    # load_config's own path rules (logo, font, templates relative to the repository root).
+    from pipeline.config import _resolve_paths
+
+    path = checkout / CONFIG_PATH
+    if not path.is_file():
+        return Config(), AppTarget()
+    source = CONFIG_PATH.as_posix()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{source}: invalid YAML{where}") from None
+    app_section: Any = None
+    if isinstance(data, dict):
+        data = dict(data)
+        app_section = data.pop("app", None)
+    config = _resolve_paths(parse_config(data, source), checkout)
+    try:
+        target = AppTarget.model_validate(app_section or {})
+    except ValidationError as exc:
+        def describe(error: Any) -> str:
+            where = "app." + ".".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden":
+                return f"{where}: unknown key"
+            return f"{where}: {error['msg'].removeprefix('Value error, ')}"
+
+        problems = "; ".join(describe(error) for error in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+    return config, target
+
+
+def server_of(request: RunRequest) -> str:
+    """``https://github.com`` (or a GitHub Enterprise host) from the repository's URLs."""
+    repository = request.payload.get("repository") or {}
+    for url in (repository.get("html_url"), request.clone_url):
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                return f"{parts.scheme}://{parts.netloc}"
+    return "https://github.com"
+
+
+@contextmanager
+def git_credentials(auth: GitAuth | None) -> Iterator[None]:
+    """Give every git this job starts (ours, the facts reader's, lazy blob fetches of the
+    partial clone) the token, as environment configuration scoped to the GitHub server.
+
+    The worker runs each job in its own forked process, so this does not leak across jobs.
+    """
+    if auth is None:
+        yield
+        return
+    saved = {k: v for k, v in os.environ.items() if k.startswith("GIT_CONFIG_")}
+    count = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    os.environ[f"GIT_CONFIG_KEY_{count}"] = f"http.{auth.server_url.rstrip('/')}/.extraheader"
+    os.environ[f"GIT_CONFIG_VALUE_{count}"] = auth.header
+    os.environ["GIT_CONFIG_COUNT"] = str(count + 1)
+    try:
+        yield
+    finally:
+        for key in [k for k in os.environ if k.startswith("GIT_CONFIG_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+def clone_release(request: RunRequest, dest: Path, auth: GitAuth | None) -> Path:
+    """History and tags without file contents, then the tree at the release's tag."""
+    if not request.clone_url:
+        raise InputError(f"{request.repository}: the event has no clone URL")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git = Git(dest.parent, auth=auth)
+    git.run("clone", "-q", "--filter=blob:none", "--no-checkout", "--", request.clone_url,
+            str(dest))
+    Git(dest, auth=auth).run("checkout", "-q", "--detach", f"refs/tags/{request.tag}")
+    return dest
+
+
+def _absolute(site_url: str, relative: str | None) -> str | None:
+    if not relative:
+        return None
+    if re.match(r"^https?://", relative):
+        return relative
+    return site_url + relative if site_url else relative
+
+
+def _site_url(site: Path) -> str:
+    try:
+        data = yaml.safe_load((site / "_config.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return ""
+    return str(data.get("url") or "").rstrip("/") if isinstance(data, dict) else ""
+
+
+@dataclass
+class ReleaseJobResult:
+    outcome: Outcome
+    timings: dict[str, float]
+    commit_sha: str | None
+    changed: bool
+    pull_request_url: str | None = None
+
+
+def build_and_publish(
+    request: RunRequest,
+    *,
+    work_dir: Path,
+    token: str | None,
+    api_url: str,
+    progress: Progress,
+) -> ReleaseJobResult:
+    """Everything after authentication; raises :class:`SkipRelease` or pipeline errors."""
+    from pipeline.facts import collect_facts
+
+    server = server_of(request)
+    auth = GitAuth(token, server) if token else None
+    with git_credentials(auth):
+        with progress.stage("checkout", f"clone {request.repository} at {request.tag}"):
+            checkout = clone_release(request, work_dir / "source", auth)
+        config, target = read_repository_config(checkout)
+        release = request.payload.get("release") or {}
+        if release.get("prerelease") and not config.include_prereleases:
+            raise SkipRelease(
+                f"{request.tag} is a prerelease and {CONFIG_PATH} does not set "
+                "include_prereleases: true"
+            )
+        with progress.stage("facts", "release facts"):
+            facts = collect_facts(repo=checkout, event=request.payload)
+        api = GitHubApi(token, api_url) if token else None
+        blog = target.blog_repository or request.repository
+        remote = target.blog_remote_url or (
+            request.clone_url if blog == request.repository else f"{server}/{blog}.git"
+        )
+        branch = target.blog_branch
+        if branch is None and api is not None:
+            branch = api.pages_branch(blog)
+        published = publish_release(
+            facts,
+            config,
+            BlogTarget(remote_url=remote, branch=branch, site_path=target.site_path,
+                       repository=blog, mode=target.publish_mode),
+            work_dir=work_dir / "publish",
+            auth=auth,
+            api=api,
+            options=PublishOptions(video_storage=target.video_storage, identity=APP_IDENTITY),
+            progress=progress,
+        )
+    site_url = _site_url(published.build.site)
+    outcome = Outcome(
+        post_url=_absolute(site_url, published.post_url),
+        video_url=_absolute(site_url, published.video_url),
+    )
+    return ReleaseJobResult(outcome, dict(progress.timings), published.commit_sha,
+                            published.changed, published.pull_request_url)

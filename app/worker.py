@@ -1,0 +1,128 @@
+"""RQ workers that notice a dead colleague quickly and hand its job to someone else.
+
+RQ keeps a running job in the queue's ``StartedJobRegistry`` with an expiry that the worker's
+heartbeats push forward. When a worker (and its work horse) is killed, the heartbeats stop and
+the entry expires. Two things are tuned here, from :class:`app.settings.WorkerTuning`:
+
+* the grace after a missed heartbeat (RQ hard-codes 60 s) is ``abandoned_grace``;
+* at each maintenance tick (``maintenance_interval``) an idle worker puts such abandoned jobs
+  straight back at the front of the queue — without waiting for RQ's retry schedule, which
+  needs the scheduler lock that the dead worker may have held for another minute. The hand-back
+  is claimed with ``ZREM`` on the registry entry, so exactly one worker requeues each job.
+  After ``MAX_TAKEOVERS`` takeovers (a job that keeps killing its worker, e.g. out of memory)
+  RQ's own handling applies: retries with backoff, then the failed registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.serializers import JSONSerializer
+from rq.utils import parse_composite_key
+
+from .models import RunStatus
+from .queue import make_queue, redis_client
+from .settings import Settings, WorkerTuning
+
+log = logging.getLogger("releasecast.app.worker")
+MAX_TAKEOVERS = 2
+_RQ_HEARTBEAT_GRACE = 60  # what RQ adds to every heartbeat TTL
+
+
+class ReleasecastWorker(Worker):
+    """An RQ :class:`~rq.Worker` with a configurable abandoned-job grace and fast takeover."""
+
+    def __init__(self, *args, tuning: WorkerTuning | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        tuning = tuning or Settings.from_env(role="worker").tuning
+        kwargs.setdefault("worker_ttl", tuning.worker_ttl)
+        kwargs.setdefault("job_monitoring_interval", tuning.job_monitoring_interval)
+        kwargs.setdefault("maintenance_interval", tuning.maintenance_interval)
+        kwargs.setdefault("serializer", JSONSerializer)
+        super().__init__(*args, **kwargs)
+        self.tuning = tuning
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        rq_ttl = super().get_heartbeat_ttl(job, working_time)
+        return max(1, rq_ttl - _RQ_HEARTBEAT_GRACE + self.tuning.abandoned_grace)
+
+    def run_maintenance_tasks(self) -> None:
+        for queue in self.queues:
+            try:
+                take_over_abandoned(queue)
+            except redis.RedisError as exc:
+                self.log.warning("abandoned-job check failed: %s", exc)
+        super().run_maintenance_tasks()
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # type: ignore[no-untyped-def]
+        """The horse died without recording anything: say so in the run history."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        _note_run(job.id, f"worker process died (exit status {ret_val}); "
+                          + ("retrying" if job.retries_left else "no retries left"),
+                  RunStatus.QUEUED if job.retries_left else RunStatus.FAILED)
+
+
+def take_over_abandoned(queue: Queue, *, now: float | None = None) -> list[str]:
+    """Requeue jobs whose worker stopped sending heartbeats. Returns their ids."""
+    connection = queue.connection
+    registry = StartedJobRegistry(queue.name, connection=connection,
+                                  job_class=queue.job_class, serializer=queue.serializer)
+    taken: list[str] = []
+    for raw in connection.zrangebyscore(registry.key, 0, now if now is not None else time.time()):
+        entry = raw.decode() if isinstance(raw, bytes) else str(raw)
+        job_id, _execution = parse_composite_key(entry)
+        try:
+            job = Job.fetch(job_id, connection=connection, serializer=queue.serializer)
+        except NoSuchJobError:
+            continue
+        if job.get_status() != JobStatus.STARTED:
+            continue
+        takeovers = int(job.meta.get("takeovers", 0))
+        if takeovers >= MAX_TAKEOVERS:
+            continue  # RQ's StartedJobRegistry.cleanup: retry with backoff, or fail
+        if connection.zrem(registry.key, raw) != 1:
+            continue  # another worker took it first
+        job.meta["takeovers"] = takeovers + 1
+        job.save_meta()
+        queue.enqueue_job(job, at_front=True)
+        taken.append(job.id)
+        log.warning("job %s: its worker stopped responding; requeued (takeover %d of %d)",
+                    job.id, takeovers + 1, MAX_TAKEOVERS)
+        _note_run(job.id, "worker lost mid-run; running it again", RunStatus.QUEUED)
+    return taken
+
+
+def _note_run(run_id: str, message: str, status: RunStatus) -> None:
+    from .jobs import worker_context
+
+    try:
+        ctx = worker_context()
+        ctx.runs.finish(run_id, status, error=message)
+        if status == RunStatus.FAILED:
+            ctx.metrics.run_finished(RunStatus.FAILED)
+    except Exception as exc:  # bookkeeping must not stop the worker
+        log.warning("could not update run %s: %s", run_id, type(exc).__name__)
+
+
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None,
+               processes: int = 1, logging_level: str = "INFO") -> bool:
+    """Work the queue until stopped (or, with ``burst``, until it is empty)."""
+    from .db import Database
+
+    Database(settings.db_url).dispose()  # migrate once before taking jobs
+    connection = redis_client(settings.redis_url)
+    queue = make_queue(settings, connection)
+    if processes > 1:
+        from rq.worker_pool import WorkerPool
+
+        pool = WorkerPool([queue], connection=connection, num_workers=processes,
+                          worker_class=ReleasecastWorker, serializer=JSONSerializer)
+        pool.start(burst=burst, logging_level=logging_level)
+        return True
+    worker = ReleasecastWorker([queue], connection=connection, name=name, tuning=settings.tuning)
+    return worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
