@@ -186,7 +186,7 @@ def test_upload_survives_fault_and_resumes(yt: FakeYouTube, upload: ReelUpload, 
         yt.fail("chunk", first + 1, fault)
     caplog.set_level(logging.INFO, logger="releasecast.youtube")
 
-    result = _publish(yt, upload, chunk_size=chunk_size, timeout=0.8 if fault == "stall" else 10)
+    result = _publish(yt, upload, chunk_size=chunk_size, timeout=1.2 if fault == "stall" else 10)
 
     _assert_intact(yt, upload.video)
     assert result.id == _only_video(yt).id and result.created

@@ -43,6 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
+STALL_SECONDS = 2.5  # how long a "stall" fault keeps the answer back
 GRANULARITY = 256 * 1024  # non-final chunks must be multiples of this (as on Google's servers)
 FORCE_SSL = "https://www.googleapis.com/auth/youtube.force-ssl"
 UPLOAD_ONLY = "https://www.googleapis.com/auth/youtube.upload"
@@ -156,7 +157,8 @@ class FakeYouTube:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever,
+                                        kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -183,7 +185,7 @@ class FakeYouTube:
         "status" (a status query), "captions", "thumbnail", "playlist", "token".
         faults: "drop" (reset the connection halfway through the body), "drop-response"
         (store everything, then reset instead of answering), "stall" (store, answer after
-        1.5 s), "500", "503", "expire-token" (the access token dies: 401), "quota"
+        STALL_SECONDS), "500", "503", "expire-token" (the access token dies: 401), "quota"
         (403 quotaExceeded), "upload-limit" (400 uploadLimitExceeded).
         """
         self._faults[(kind, ordinal)] = fault
@@ -240,6 +242,7 @@ class _Abort(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeYouTube/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -523,7 +526,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop-response":
             raise _Abort
         if fault == "stall":
-            time.sleep(1.5)
+            time.sleep(STALL_SECONDS)
         with self.fake.lock:
             session.acknowledged = len(session.data)
         if session.video_id is not None:
