@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import replace
+from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -126,14 +127,30 @@ def _require_tag(git: GitRepo, tags: list[TagRef], by_name: dict[str, TagRef], t
                  *, draft: bool = False) -> TagRef:
     if tag in by_name:
         return by_name[tag]
-    names = [t.name for t in sorted(tags, key=lambda t: t.date, reverse=True)]
-    near = difflib.get_close_matches(tag, names, n=3, cutoff=0.6) or names[:3]
+    near = _nearby(tag, tags)
     hint = f"nearby: {', '.join(near)}" if near else f"the repository has no tags; {_CHECKOUT_HINT}"
     if draft:
         hint += "; a draft release's tag only exists once it is published"
     elif near and git.is_shallow():
         hint += "; this is a shallow clone: " + _CHECKOUT_HINT
     raise InputError(f"tag {tag!r} not found in {git.path} ({hint})")
+
+
+def _nearby(tag: str, tags: list[TagRef]) -> list[str]:
+    """Up to three tags a user may have meant: version neighbours, else similar names, else
+    the newest."""
+    wanted = tag_version(tag)
+    if wanted:
+        family = [(v.version, t.name) for t in tags
+                  if (v := tag_version(t.name)) and v.prefix.lower() == wanted.prefix.lower()]
+        family.sort(key=cmp_to_key(lambda a, b: a[0].compare(b[0])))
+        below = sum(1 for version, _ in family if version.compare(wanted.version) < 0)
+        low = max(0, min(below - 2, len(family) - 3))
+        window = [name for _, name in family[low:low + 3]]
+        if window:
+            return window[::-1]
+    names = [t.name for t in sorted(tags, key=lambda t: t.date, reverse=True)]
+    return difflib.get_close_matches(tag, names, n=3, cutoff=0.6) or names[:3]
 
 
 def _tag_message(tag: TagRef) -> tuple[str, str]:

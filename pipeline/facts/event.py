@@ -51,10 +51,12 @@ def parse_event(raw: bytes | str, *, source: str = "event") -> dict[str, Any]:
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = not text[exc.pos:].strip()
+        # An event is one object: text that stops before its closing brace was cut short.
+        truncated = not text.rstrip().endswith("}") or not text[exc.pos:].strip()
         hint = " (the file ends early: truncated?)" if truncated else ""
+        what = exc.msg.removesuffix(" starting at")  # "Unterminated string starting at"
         raise InputError(
-            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
+            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {what}{hint}"
         ) from None
     check_release_event(payload, source=source)
     return payload

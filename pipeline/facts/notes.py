@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ..structure import ChangeItem, ChangeKind
-from .conventional import parse_header
+from .conventional import Header, parse_header
 
 LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?"
 
@@ -43,8 +43,14 @@ _LINK_REFS_TAIL = re.compile(
     r"(?:,?\s+closes\s+(?:\[#\d+\]\([^)\s]+\)[,\s]*)+)?\s*$"
 )
 _LINK_REF = re.compile(r"\(\[(?P<label>#\d+|[0-9a-f]{7,40})\]\((?P<url>[^)\s]+)\)\)")
+_TAIL_WINDOW = 1200
 _PLAIN_PR_TAIL = re.compile(r"\s*\(#(?P<pr>\d+)\)\s*$")
 _PR_IN_URL = re.compile(r"/(?:pull|issues|merge_requests)/(?P<number>\d+)")
+# "**BREAKING:** ...", "BREAKING CHANGE: ...", "**Breaking change**: ..." at an entry's start.
+_BREAKING_MARKER = re.compile(
+    r"^(?:\*\*|__)?(?:BREAKING(?:[ -]CHANGES?)?|[Bb]reaking(?: [Cc]hanges?)?)(?:\*\*|__)?"
+    r"\s*:\s*(?:\*\*|__)?\s*"
+)
 # release-please's scope prefix: "**cli:** add --dry-run"
 _BOLD_SCOPE = re.compile(r"^\*\*(?P<scope>[^*\n]{1,40}?):\*\*\s+")
 _NEW_CONTRIBUTOR = re.compile(rf"@(?P<login>{LOGIN}) made (?:their|his|her) first contribution")
@@ -246,6 +252,9 @@ def _label_of(entry: _Entry) -> str | None:
 
 def _item(text: str, entry: _Entry) -> ChangeItem:
     text, author, pr, url = _split_tail(text)
+    marker = _BREAKING_MARKER.match(text)
+    if marker:
+        text = text[marker.end():]
     scope = None
     bold_scope = _BOLD_SCOPE.match(text)
     if bold_scope:
@@ -255,6 +264,23 @@ def _item(text: str, entry: _Entry) -> ChangeItem:
     if header:
         scope = header.scope or scope
         text = header.description
+    return ChangeItem(
+        text=text,
+        kind=_kind(entry, text, header, explicitly_breaking=bool(marker)),
+        section=entry.section.title if entry.section else "",
+        author=author,
+        pr=pr,
+        url=url,
+        scope=scope or _label_of(entry),
+    )
+
+
+def _kind(entry: _Entry, text: str, header: Header | None, *,
+          explicitly_breaking: bool) -> ChangeKind:
+    # An entry that itself says it breaks things ("feat!:", "**BREAKING:**") is breaking under
+    # any heading: a breaking change filed under "Features" must not be told as a feature.
+    if explicitly_breaking or (header and header.breaking):
+        return ChangeKind.BREAKING
     kind = _section_kind(entry)
     if kind is None and header is not None:
         kind = header.kind
@@ -262,15 +288,7 @@ def _item(text: str, entry: _Entry) -> ChangeItem:
         kind = keyword_kind(text)
     if kind is None and entry.parent and entry.parent.item:
         kind = entry.parent.item.kind
-    return ChangeItem(
-        text=text,
-        kind=kind or ChangeKind.OTHER,
-        section=entry.section.title if entry.section else "",
-        author=author,
-        pr=pr,
-        url=url,
-        scope=scope or _label_of(entry),
-    )
+    return kind or ChangeKind.OTHER
 
 
 def _section_kind(entry: _Entry) -> ChangeKind | None:
@@ -282,31 +300,44 @@ def _section_kind(entry: _Entry) -> ChangeKind | None:
 
 
 def _split_tail(text: str) -> tuple[str, str | None, int | None, str | None]:
-    """The entry's own words, and the author, PR number and PR URL tools append to it."""
-    author = pr = url = None
+    """The entry's own words, and the author, PR number and PR URL tools append to it.
+
+    A sentence's final period may follow the tail ("... symlink (#231).") and is kept.
+    """
+    found = _tail(text)
+    if found is None and text[-1:] in (".", ";"):
+        found = _tail(text[:-1].rstrip())
+        if found:
+            found = (found[0] + text[-1], *found[1:])
+    return found or (text, None, None, None)
+
+
+def _tail(text: str) -> tuple[str, str | None, int | None, str | None] | None:
+    # Tails are short; looking only at the end keeps a hostile 100 kB bullet linear.
+    if len(text) > _TAIL_WINDOW:
+        found = _tail(text[-_TAIL_WINDOW:])
+        return (text[:-_TAIL_WINDOW] + found[0], *found[1:]) if found else None
     github = _GITHUB_TAIL.search(text)
     if github:
-        author = github["author"]
         url = (github["url"] or github["link"] or "").rstrip(".,;") or None
         number = github["pr"] or github["pr_link"]
         pr = int(number) if number else _pr_from_url(url)
-        return text[:github.start()].rstrip(), author, pr, url
+        return text[:github.start()].rstrip(), github["author"], pr, url
     drafter = _DRAFTER_TAIL.search(text)
     if drafter:
         author = drafter["author"] or drafter["author2"]
-        pr = int(drafter["pr"] or drafter["pr2"])
-        return text[:drafter.start()].rstrip(), author, pr, None
+        return text[:drafter.start()].rstrip(), author, int(drafter["pr"] or drafter["pr2"]), None
     refs = _LINK_REFS_TAIL.search(text)
     if refs:
-        for ref in _LINK_REF.finditer(refs.group()):
-            if ref["label"].startswith("#"):
-                pr, url = int(ref["label"][1:]), ref["url"]
-                break
+        # The first "#N" reference is the PR (release-please links PRs as .../issues/N);
+        # "closes #N" names issues and hexadecimal labels are commits.
+        first = next((r for r in _LINK_REF.finditer(refs.group()) if r["label"][0] == "#"), None)
+        pr, url = (int(first["label"][1:]), first["url"]) if first else (None, None)
         return text[:refs.start()].rstrip(), None, pr, url
     plain = _PLAIN_PR_TAIL.search(text)
     if plain:
         return text[:plain.start()].rstrip(), None, int(plain["pr"]), None
-    return text, None, None, None
+    return None
 
 
 def _pr_from_url(url: str | None) -> int | None:

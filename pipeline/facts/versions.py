@@ -17,11 +17,12 @@ from functools import cmp_to_key
 
 import semver
 
-# family prefix, an optional "v", then MAJOR[.MINOR[.PATCH]][-pre][+build]
+# Family prefix, an optional "v", then MAJOR.MINOR.PATCH[-pre][+build], or a bare MAJOR[.MINOR]
+# (a date such as "2024-05-01" is not version 2024 with pre-release "05-01").
+_NUMBER = r"(?:0|[1-9]\d*)"
 _VERSION_TAG = re.compile(
-    r"^(?P<prefix>.*?)[vV]?"
-    r"(?P<version>(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)){0,2}"
-    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
+    rf"^(?P<prefix>.*?)[vV]?(?P<version>{_NUMBER}\.{_NUMBER}\.{_NUMBER}"
+    rf"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?|{_NUMBER}(?:\.{_NUMBER})?)$"
 )
 
 
@@ -37,8 +38,8 @@ def tag_version(tag: str) -> TagVersion | None:
     if not match:
         return None
     prefix = match["prefix"]
-    if prefix and prefix[-1].isalnum():
-        return None  # "build2024" or "x1.0": digits glued to a word are not a version
+    if prefix and prefix[-1] not in "-_/@":
+        return None  # "build2024", "x1.0", "2024.1+build.7": not a version after a separator
     try:
         version = semver.Version.parse(match["version"], optional_minor_and_patch=True)
     except ValueError:
