@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,13 @@ def test_missing_brand_font_is_one_input_error(slide: Image.Image, tmp_path: Pat
     brand = BRAND.model_copy(update={"font": tmp_path / "gone.otf"})
     with pytest.raises(InputError, match=r"brand\.font: font file not found"):
         burn_caption(slide, SENTENCE, brand)
+
+
+def test_threads_burn_the_same_pixels(slide: Image.Image) -> None:
+    """The reel burns captions from a thread pool: results must match one-at-a-time burning."""
+    cues = [f"{i}: {text}" for i, text in enumerate([SENTENCE, "漢字テスト한국어 🚀",
+                                                     "مرحبا بالعالم 2.0"] * 4)]
+    serial = [burn_caption(slide, cue, BRAND).tobytes() for cue in cues]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda cue: burn_caption(slide, cue, BRAND).tobytes(), cues))
+    assert parallel == serial

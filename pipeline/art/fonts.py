@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
@@ -179,10 +180,24 @@ def _cmap(path: Path, index: int) -> frozenset[int]:
     return frozenset(cmap)
 
 
-@lru_cache(maxsize=256)
+_per_thread = threading.local()
+_FONTS_PER_THREAD = 512
+
+
 def _load(path: Path, index: int, size: int, raqm: bool) -> ImageFont.FreeTypeFont:
-    engine = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
-    return ImageFont.truetype(str(path), size, index=index, layout_engine=engine)
+    # A FreeType face must not be used by two threads at once, and Pillow lets go of the GIL
+    # while rasterizing: each thread (the reel burns captions from a pool) gets its own fonts.
+    fonts: dict[tuple[Path, int, int, bool], ImageFont.FreeTypeFont] | None = getattr(
+        _per_thread, "fonts", None)
+    if fonts is None or len(fonts) > _FONTS_PER_THREAD:
+        fonts = _per_thread.fonts = {}
+    key = (path, index, size, raqm)
+    font = fonts.get(key)
+    if font is None:
+        engine = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
+        font = fonts[key] = ImageFont.truetype(str(path), size, index=index,
+                                               layout_engine=engine)
+    return font
 
 
 @cache
