@@ -3,7 +3,8 @@
 It speaks the documented wire protocol that google-api-python-client uses, so the real client
 library (and google-auth's refresh) talk to it unchanged:
 
-* ``POST /token``: the OAuth 2.0 refresh-token grant (``invalid_grant`` for a revoked token);
+* ``POST /token``: the OAuth 2.0 refresh-token grant (``invalid_grant`` for a revoked token)
+  and the installed-app authorization-code grant with PKCE;
 * ``POST /upload/youtube/v3/videos?uploadType=resumable``: starts a resumable session,
   ``200`` with ``Location``; chunk ``PUT``s with ``Content-Range: bytes a-b/total`` answered by
   ``308`` with ``Range: bytes=0-n`` until the last byte, then ``200`` with the video resource;
@@ -23,6 +24,7 @@ TLS uses a throw-away certificate authority (``trustme``): the client library se
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import hashlib
@@ -132,6 +134,7 @@ class FakeYouTube:
         self.channel_id = "UCfakechannel000000000000"
         self.playlists = set(playlists)
         self.access_tokens: dict[str, set[str]] = {}
+        self.codes: dict[str, tuple[str, str, set[str]]] = {}
         self.token_grants = 0
         self.sessions: dict[str, Session] = {}
         self.videos: dict[str, Video] = {}
@@ -205,6 +208,12 @@ class FakeYouTube:
         video = Video(full, data, time.time())
         self.videos[video_id] = video
         return video
+
+    def issue_code(self, challenge: str, redirect_uri: str, scopes: set[str]) -> str:
+        """What Google's consent page does when the user allows access: a one-time code."""
+        code = "4/" + secrets.token_urlsafe(16)
+        self.codes[code] = (challenge, redirect_uri, scopes)
+        return code
 
     def called(self, name: str) -> int:
         return sum(1 for _, n, _ in self.requests if n == name)
@@ -404,6 +413,9 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._json(401, {"error": "invalid_client", "error_description": "Unauthorized"})
             return
+        if form.get("grant_type") == "authorization_code":
+            self._exchange_code(form)
+            return
         if form.get("grant_type") != "refresh_token":
             self._json(400, {"error": "unsupported_grant_type"})
             return
@@ -418,6 +430,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.token_grants += 1
         self._json(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
                          "scope": " ".join(sorted(scopes))})
+
+    def _exchange_code(self, form: dict[str, str]) -> None:
+        """The installed-app flow's second half: code + PKCE verifier -> tokens."""
+        grant = self.fake.codes.pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "").encode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+        if grant is None or grant[0] != challenge.decode() or grant[1] != form.get(
+                "redirect_uri"):
+            self._json(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+            return
+        refresh = "1//" + secrets.token_urlsafe(24)
+        token = "ya29." + secrets.token_urlsafe(24)
+        with self.fake.lock:
+            self.fake.refresh_tokens[refresh] = set(grant[2])
+            self.fake.access_tokens[token] = set(grant[2])
+        self._json(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                         "refresh_token": refresh, "scope": " ".join(sorted(grant[2]))})
 
     # -- resumable upload ----------------------------------------------------------------------
 
