@@ -127,6 +127,18 @@ def test_release_facts_from_the_checkout_alone(demo):
     assert (rc.previous_tag, rc.prerelease, len(rc.commits)) == ("v1.1.0", True, 8)
 
 
+def test_a_draft_for_a_tag_not_pushed_yet(demo):
+    event = load_event(demo.event)
+    event["release"].update(tag_name="v1.3.0", draft=True, published_at=None)
+
+    with pytest.raises(InputError) as caught:
+        collect_facts(repo=demo.repo, event=event)
+
+    assert str(caught.value) == (
+        f"tag 'v1.3.0' not found in {demo.repo} (nearby: v1.2.0, v1.2.0-rc.1, v1.1.0; "
+        f"a draft release's tag only exists once it is published)")
+
+
 def test_builds_without_any_git_identity(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

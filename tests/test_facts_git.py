@@ -293,6 +293,17 @@ def test_repository_without_a_github_origin_is_named_after_its_directory(repo):
     assert facts.date == datetime(2024, 3, 1, 10, 5, tzinfo=UTC)  # the tagger's date
 
 
+def test_a_tag_message_of_one_paragraph_is_all_body(repo):
+    repo.commit("one")
+    repo.tag("v1.0.0", "- Faster start-up\n- Fix the --help text")
+
+    facts = collect_facts(repo=repo.path, tag="v1.0.0")
+
+    assert (facts.name, facts.body) == ("", "- Faster start-up\n- Fix the --help text")
+    assert [(i.kind, i.text) for i in facts.items] == [
+        (ChangeKind.OTHER, "Faster start-up"), (ChangeKind.FIX, "Fix the --help text")]
+
+
 def test_a_prerelease_tag_is_flagged_without_an_event(repo):
     repo.commit("one")
     repo.tag("v2.0.0-beta.2")

@@ -126,8 +126,8 @@ class GitRepo:
             "%(*objecttype)",
             "%(*objectname)",
             "%(creatordate:iso-strict)",
-            "%(contents:subject)",
-            "%(contents:body)",
+            "%(contents)",  # (contents:subject folds a multi-line first paragraph into one)
+            "%(contents:signature)",
         ]
         fmt = "%1f".join(fields) + "%1e"
         out = self.run(["for-each-ref", f"--format={fmt}", "refs/tags"])
@@ -136,14 +136,15 @@ class GitRepo:
             record = record.lstrip("\n")
             if not record:
                 continue
-            ref, kind, obj, deref_kind, deref_obj, date, subject, body = record.split(_FIELD)
+            ref, kind, obj, deref_kind, deref_obj, date, contents, signature = \
+                record.split(_FIELD)
             if kind == "commit":
                 commit, annotated = obj, False
             elif kind == "tag" and deref_kind == "commit":
                 commit, annotated = deref_obj, True
             else:
                 continue  # a tag of a tree or blob, or a tag of a tag: not a release
-            message = "\n\n".join(p for p in (subject.strip(), body.strip()) if p)
+            message = contents.removesuffix(signature).strip() if signature else contents.strip()
             found.append(TagRef(
                 name=ref.removeprefix("refs/tags/"),
                 commit=commit,
@@ -162,8 +163,7 @@ class GitRepo:
 
     def commits(self, head: str, base: str | None) -> list[RawCommit]:
         """Commits reachable from ``head`` but not from ``base`` (all history when no base)."""
-        fmt = _FIELD.join(["%H", "%P", "%aN", "%aE", "%aI", "%B"])
-        fmt = fmt.replace(_FIELD, "%x1f")
+        fmt = "%x1f".join(["%H", "%P", "%aN", "%aE", "%aI", "%B"])  # %x1f is _FIELD
         revs = [head] if base is None else [f"{base}..{head}"]
         out = self.run(["log", "-z", f"--format={fmt}", *revs, "--"])
         commits = []
