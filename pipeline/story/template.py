@@ -23,8 +23,22 @@ def project_name(facts: ReleaseFacts, config: Config) -> str:
     return config.brand.name or facts.repository.name
 
 
+def item_line(item: ChangeItem) -> str:
+    """One bullet as said and shown: scope first ("CLI: ..."), sentence case."""
+    text = plain_text(item.text)
+    if item.scope and not text.lower().startswith(item.scope.lower()):
+        text = f"{item.scope}: {text}"
+    return text[:1].upper() + text[1:]
+
+
 def _lines(items: list[ChangeItem], limit: int) -> list[str]:
-    return [shorten(plain_text(item.text), SLIDE_LINE_CHARS) for item in items[:limit]]
+    return [shorten(item_line(item), SLIDE_LINE_CHARS) for item in items[:limit]]
+
+
+def names_the_version(facts: ReleaseFacts) -> bool:
+    """Whether the release name only repeats the version ("Acme 1.2.0" for v1.2.0)."""
+    version = facts.tag.lstrip("vV")
+    return version in facts.name
 
 
 def plan_slides(facts: ReleaseFacts, config: Config) -> list[Slide]:
@@ -72,6 +86,7 @@ def narrate_slides(facts: ReleaseFacts, config: Config, slides: list[Slide]) -> 
             "project": project_name(facts, config),
             "version": speakable(facts.tag).rstrip("."),
             "counts": counts(facts),
+            "name_is_news": bool(facts.name) and not names_the_version(facts),
         }
     )
     for slide in slides:
