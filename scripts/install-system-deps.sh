@@ -43,3 +43,6 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+if [[ "${1:-}" == "--test" ]]; then
+  "$(dirname "$0")/install-lint-tools.sh"   # actionlint for the Action's workflow tests
+fi

@@ -217,7 +217,8 @@ class FakeGitHub:
         if invalid or not data.get("title"):
             errors = [{"resource": "PullRequest", "field": f, "code": "invalid"} for f in invalid]
             if not data.get("title"):
-                errors.append({"resource": "PullRequest", "field": "title", "code": "missing_field"})
+                errors.append({"resource": "PullRequest", "field": "title",
+                               "code": "missing_field"})
             return 422, {"message": "Validation Failed", "errors": errors,
                          "documentation_url": "https://docs.github.com/rest/pulls/pulls"}, {}
         if any(p["head"]["ref"] == head and p["base"]["ref"] == base and p["state"] == "open"

@@ -24,8 +24,8 @@ from ..publish import (
     PUBLISH_MODES,
     VIDEO_STORAGES,
     BlogTarget,
-    PublishOptions,
     Published,
+    PublishOptions,
     publish_release,
 )
 from ..publish.git import GitAuth
@@ -199,6 +199,11 @@ def run_action(env: Mapping[str, str] | None = None) -> Published | None:
     except ReleasecastError as exc:
         cmd.error(str(exc), title="releasecast")
         raise
+    except Exception as exc:
+        # A bug: say so on the run's page too; the traceback follows in the log.
+        cmd.error(f"releasecast failed unexpectedly: {type(exc).__name__}: {exc}",
+                  title="releasecast")
+        raise
 
 
 def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs) -> Published | None:
@@ -231,7 +236,7 @@ def _publish(cmd: Commands, ctx: RunnerContext, settings: ActionSettings, config
     auth = GitAuth(settings.token, ctx.server_url) if settings.token else None
     remote = settings.blog_remote_url or f"{ctx.server_url}/{settings.blog_repository}.git"
     branch = settings.blog_branch or None
-    if branch is None and api is not None:
+    if branch is None and api is not None and not settings.blog_remote_url:
         branch = api.pages_branch(settings.blog_repository)
     target = BlogTarget(remote_url=remote, branch=branch, site_path=settings.site_path,
                         repository=settings.blog_repository, mode=settings.publish_mode)  # type: ignore[arg-type]

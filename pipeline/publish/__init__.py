@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import Config
-from ..errors import InputError, PublishError
+from ..errors import InputError
 from ..progress import Progress, quiet
 from ..structure import ReleaseFacts
 from .git import ACTIONS_BOT, Backoff, BlogCheckout, GitAuth, GitIdentity, remote_default_branch
@@ -186,6 +186,9 @@ def publish_release(
         branch = target.branch or remote_default_branch(target.remote_url, auth=auth) or "main"
         checkout = BlogCheckout.clone(target.remote_url, branch, work_dir / "blog", auth=auth,
                                       identity=options.identity, backoff=options.backoff)
+    if target.mode == "pull-request" and not checkout.exists_on_remote:
+        raise InputError(f"pull-request mode: the branch '{branch}' does not exist in "
+                         f"{target.repository}; a pull request needs a branch to merge into")
     site = checkout.path / target.site_path
     build = build_release(facts, config, site, work_dir=work_dir / "build", progress=progress,
                           **(build_options or {}))

@@ -64,7 +64,7 @@ class Backoff:
 
     def delay(self, failures: int) -> float:
         base = min(self.cap, self.initial * 2 ** (failures - 1))
-        return base * random.uniform(0.5, 1.5)  # noqa: S311 - spreading retries, not crypto
+        return base * random.uniform(0.5, 1.5)
 
 
 class Git:
@@ -105,7 +105,7 @@ class Git:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         try:
-            proc = subprocess.run(  # noqa: S603 - fixed program, arguments built by us
+            proc = subprocess.run(
                 ["git", *args], cwd=self.cwd, env=self.env(), capture_output=True, text=True,
                 check=False, timeout=600,
             )

@@ -46,16 +46,25 @@ class GitHubApi:
             seconds_between_writes=seconds_between_writes,
         )
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        from github import BadCredentialsException, GithubException
+    def _call(self, what: str, fn: Callable[[], T], *, not_found: str | None = None) -> T:
+        """Run one PyGithub call; ``not_found``: the InputError message for a 404."""
+        from github import BadCredentialsException, GithubException, UnknownObjectException
 
         try:
             return fn()
+        except UnknownObjectException:
+            if not_found is None:
+                raise PublishError(f"{what}: not found (404), or the token cannot see it") from None
+            raise InputError(not_found) from None
         except BadCredentialsException:
             raise PublishError(f"{what}: GitHub rejected the token (401 Bad credentials)") from None
         except GithubException as exc:
-            message = exc.data.get("message") if isinstance(exc.data, dict) else None
-            detail = f": {message}" if message else ""
+            data = exc.data if isinstance(exc.data, dict) else {}
+            detail = f": {data['message']}" if data.get("message") else ""
+            problems = [e.get("message") or f"{e.get('field', '?')} {e.get('code', '?')}"
+                        for e in data.get("errors", []) if isinstance(e, dict)]
+            if problems:
+                detail += f" ({'; '.join(problems)})"
             hint = ""
             if exc.status == 403:
                 hint = " (the token lacks a permission, e.g. `contents: write`)"
@@ -66,7 +75,9 @@ class GitHubApi:
     def _repo(self, full_name: str) -> Any:
         if full_name.count("/") != 1 or not all(full_name.split("/")):
             raise InputError(f"expected a repository as OWNER/NAME, got {full_name!r}")
-        return self._call(f"repository {full_name}", lambda: self._gh.get_repo(full_name))
+        return self._call(f"repository {full_name}", lambda: self._gh.get_repo(full_name),
+                          not_found=f"repository {full_name} not found, or the token cannot "
+                                    "read it")
 
     def repository(self, full_name: str) -> dict[str, Any]:
         """The repository as the REST API describes it (``default_branch``, ``html_url``...)."""
@@ -74,14 +85,8 @@ class GitHubApi:
 
     def release_by_tag(self, full_name: str, tag: str) -> dict[str, Any]:
         repo = self._repo(full_name)
-        from github import UnknownObjectException
-
-        try:
-            release = repo.get_release(tag)
-        except UnknownObjectException:
-            raise InputError(f"{full_name} has no release for tag {tag!r}") from None
-        except Exception:  # noqa: BLE001 - any other API error gets the common treatment
-            release = self._call(f"release {tag} of {full_name}", lambda: repo.get_release(tag))
+        release = self._call(f"release {tag} of {full_name}", lambda: repo.get_release(tag),
+                             not_found=f"{full_name} has no published release for tag {tag!r}")
         return dict(release.raw_data)
 
     def releases(self, full_name: str) -> Iterator[dict[str, Any]]:
@@ -96,12 +101,12 @@ class GitHubApi:
 
     def pages_branch(self, full_name: str) -> str | None:
         """The branch GitHub Pages builds from (legacy Pages builds), or None."""
-        repo = self._repo(full_name)
         from github import GithubException
 
         try:
+            repo = self._repo(full_name)
             _, data = repo._requester.requestJsonAndCheck("GET", f"{repo.url}/pages")
-        except GithubException:
+        except (GithubException, PublishError):
             return None  # no Pages site, a workflow-built one, or no permission to ask
         source = data.get("source") if isinstance(data, dict) else None
         return source.get("branch") if isinstance(source, dict) else None
