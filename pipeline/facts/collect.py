@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..structure import ChangeItem, DiffStat, ReleaseFacts, Repository
 from .event import EventRelease, check_release_event, load_event, release_of
 from .git import GitRepo, TagRef, github_full_name
-from .history import People, items_from_commits, to_commit
+from .history import History, People, items_from_commits, to_commit
 from .notes import parse_notes
 from .versions import DatedTag, tag_version
 from .versions import previous_tag as find_previous_tag
@@ -72,7 +72,7 @@ def _from_event_only(released: EventRelease, previous: str | None) -> ReleaseFac
         draft=released.draft,
         previous_tag=previous,
         items=_with_urls(notes.items, released.repository),
-        contributors=People([], notes).contributors([], notes),
+        contributors=People(History([], None), notes).contributors(),
         full_changelog_url=notes.full_changelog_url,
     )
 
@@ -100,11 +100,9 @@ def _from_checkout(git: GitRepo, released: EventRelease | None, tag: str | None,
     repository = released.repository if released else _repository_of(git)
     name, body = (released.name, released.body) if released else _tag_message(current)
     notes = parse_notes(body)
-    people = People(raw_commits, notes)
-    items = notes.items
-    if not items:
-        pulls, commits = _github_urls(repository)
-        items = items_from_commits(raw_commits, people, pulls, commits)
+    history = History(raw_commits, current.commit)
+    people = People(history, notes)
+    items = notes.items or items_from_commits(history, people, repository.html_url or None)
     return ReleaseFacts(
         tag=tag,
         name=name,
@@ -118,7 +116,7 @@ def _from_checkout(git: GitRepo, released: EventRelease | None, tag: str | None,
         commits=[to_commit(c) for c in raw_commits],
         diffstat=DiffStat(files=files, insertions=insertions, deletions=deletions),
         items=_with_urls(items, repository),
-        contributors=people.contributors(raw_commits, notes),
+        contributors=people.contributors(),
         full_changelog_url=notes.full_changelog_url or _compare_url(repository, previous, tag),
     )
 
@@ -170,12 +168,6 @@ def _repository_of(git: GitRepo) -> Repository:
     if full_name:
         return Repository(full_name=full_name, html_url=f"https://github.com/{full_name}")
     return Repository(full_name=git.root.name.removesuffix(".git"))
-
-
-def _github_urls(repository: Repository) -> tuple[str | None, str | None]:
-    if not repository.html_url:
-        return None, None
-    return f"{repository.html_url}/pull", f"{repository.html_url}/commit"
 
 
 def _release_url(repository: Repository, tag: str) -> str:

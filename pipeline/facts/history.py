@@ -49,6 +49,40 @@ def to_commit(raw: RawCommit) -> Commit:
     )
 
 
+class History:
+    """The commits between two tags as a graph: the mainline and what each merged PR brought."""
+
+    def __init__(self, commits: list[RawCommit], head: str | None) -> None:
+        self.commits = commits
+        self.by_sha = {c.sha: c for c in commits}
+        chain = []
+        sha = head
+        while sha in self.by_sha:
+            chain.append(self.by_sha[sha])
+            sha = self.by_sha[sha].parents[0] if self.by_sha[sha].parents else None
+        self.mainline = chain[::-1]  # oldest first
+        self._on_mainline = {c.sha for c in chain}
+        self._pr_commits: dict[str, list[RawCommit]] = {}
+
+    def pr_commits(self, merge: RawCommit) -> list[RawCommit]:
+        """The non-merge commits a mainline merge brought in: reachable from its second parent
+        without passing through the mainline (where the branch forked or pulled main in)."""
+        if merge.sha not in self._on_mainline or len(merge.parents) < 2:
+            return []
+        if merge.sha not in self._pr_commits:
+            seen: set[str] = set()
+            stack = [merge.parents[1]]
+            while stack:
+                sha = stack.pop()
+                if sha in seen or sha in self._on_mainline or sha not in self.by_sha:
+                    continue
+                seen.add(sha)
+                stack.extend(self.by_sha[sha].parents)
+            self._pr_commits[merge.sha] = [self.by_sha[sha] for sha in seen
+                                           if not self.by_sha[sha].is_merge]
+        return self._pr_commits[merge.sha]
+
+
 class People:
     """Maps commit authors (name, email) to GitHub logins, as far as the evidence goes.
 
@@ -57,26 +91,25 @@ class People:
     they all have one author; an author name that is itself a credited login.
     """
 
-    def __init__(self, commits: list[RawCommit], notes: ReleaseNotes) -> None:
+    def __init__(self, history: History, notes: ReleaseNotes) -> None:
+        self.history = history
+        self.notes = notes
         self._by_email: dict[str, str] = {}
+        self._known = {login.lower(): login for login in notes.authors + notes.new_contributors}
         credited = {item.pr: item.author for item in notes.items if item.pr and item.author}
-        known = {login.lower(): login for login in notes.authors + notes.new_contributors}
-        self._known = known
-        by_sha = {c.sha: c for c in commits}
-        for commit in commits:
+        for commit in history.commits:
             match = _NOREPLY.match(commit.author_email)
             if match:
                 self._by_email.setdefault(commit.author_email.lower(), match["login"])
-        for commit in commits:
-            prs = pull_requests(commit.subject)
-            login = next((credited[pr] for pr in prs if pr in credited), None)
+        for commit in history.commits:
+            login = next((credited[pr] for pr in pull_requests(commit.subject)
+                          if pr in credited), None)
             if login is None:
                 continue
             if not commit.is_merge:
                 self._by_email.setdefault(commit.author_email.lower(), login)
                 continue
-            emails = {by_sha[sha].author_email.lower() for sha in _branch_commits(commit, by_sha)
-                      if not by_sha[sha].is_merge}
+            emails = {c.author_email.lower() for c in history.pr_commits(commit)}
             if len(emails) == 1:
                 self._by_email.setdefault(emails.pop(), login)
 
@@ -84,11 +117,12 @@ class People:
         found = self._by_email.get(commit.author_email.lower())
         return found or self._known.get(commit.author_name.strip().lower())
 
-    def contributors(self, commits: list[RawCommit], notes: ReleaseNotes) -> list[Contributor]:
+    def contributors(self) -> list[Contributor]:
         """People who made the release, bots left out; merge commits count for nobody."""
+        notes = self.notes
         counts: Counter[str] = Counter()
         display: dict[str, str] = {}  # case-folded key -> how we show it
-        for commit in commits:
+        for commit in self.history.commits:
             if commit.is_merge or commit.author_email.lower() == "noreply@github.com":
                 continue
             who = self.login(commit) or commit.author_name.strip()
@@ -106,40 +140,12 @@ class People:
         return people
 
 
-def _branch_commits(merge: RawCommit, by_sha: dict[str, RawCommit]) -> set[str]:
-    """Commits a merge brought in: reachable from its second parent, not from its first."""
-    mainline = _reachable(merge.parents[0], by_sha)
-    return _reachable(merge.parents[1], by_sha) - mainline
-
-
-def _reachable(start: str, by_sha: dict[str, RawCommit]) -> set[str]:
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        sha = stack.pop()
-        if sha in seen or sha not in by_sha:
-            continue  # outside the release's range
-        seen.add(sha)
-        stack.extend(by_sha[sha].parents)
-    return seen
-
-
-def items_from_commits(commits: list[RawCommit], people: People, pull_url: str | None,
-                       commit_url: str | None) -> list[ChangeItem]:
-    """Change items from the first-parent history (squash commits and merged PRs), oldest
-    first, for releases whose body lists nothing. ``pull_url``/``commit_url`` are URL prefixes.
-    """
-    if not commits:
-        return []
-    by_sha = {c.sha: c for c in commits}
-    mainline = []
-    sha: str | None = commits[0].sha  # git log lists the tag's commit first
-    while sha in by_sha:
-        commit = by_sha[sha]
-        mainline.append(commit)
-        sha = commit.parents[0] if commit.parents else None
+def items_from_commits(history: History, people: People, repo_url: str | None
+                       ) -> list[ChangeItem]:
+    """Change items from the mainline (squash commits, merged PRs, direct commits), oldest
+    first, for releases whose body lists nothing. ``repo_url`` is the GitHub repository URL."""
     items = []
-    for raw in reversed(mainline):
+    for raw in history.mainline:
         title = merged_pr_title(raw.subject, raw.body)
         if raw.is_merge and title is None:
             continue  # "Merge branch 'main' into ...": no change of its own
@@ -155,11 +161,14 @@ def items_from_commits(commits: list[RawCommit], people: People, pull_url: str |
         else:
             kind = keyword_kind(text) or ChangeKind.OTHER
         pr = commit.prs[0] if commit.prs else None
-        author = _pr_author(raw, by_sha, people) if raw.is_merge else people.login(raw)
-        if pr and pull_url:
-            url = f"{pull_url}/{pr}"
+        if raw.is_merge:
+            logins = {people.login(c) for c in history.pr_commits(raw)}
+            author = logins.pop() if len(logins) == 1 else None
         else:
-            url = f"{commit_url}/{raw.sha}" if commit_url else None
+            author = people.login(raw)
+        url = None
+        if repo_url:
+            url = f"{repo_url}/pull/{pr}" if pr else f"{repo_url}/commit/{raw.sha}"
         items.append(ChangeItem(text=text, kind=kind, section="Commits", author=author, pr=pr,
                                 url=url, scope=header.scope if header else None))
     return items
@@ -167,9 +176,3 @@ def items_from_commits(commits: list[RawCommit], people: People, pull_url: str |
 
 def _is_release_chore(kind: str, description: str) -> bool:
     return kind == "release" or (kind == "chore" and bool(_RELEASE_CHORE.match(description)))
-
-
-def _pr_author(merge: RawCommit, by_sha: dict[str, RawCommit], people: People) -> str | None:
-    logins = {people.login(by_sha[sha]) for sha in _branch_commits(merge, by_sha)
-              if not by_sha[sha].is_merge}
-    return logins.pop() if len(logins) == 1 else None
