@@ -149,7 +149,7 @@ def _list(image: Image.Image, slide: Slide, style: Style) -> None:
     top = area[3] + 80
     text_width = COLUMN - 2 * pad - _MARKER_COLUMN - _MARKER_GAP
     blocks = fit_paragraphs(lines, style.regular, text_width, CONTENT_BOTTOM - top + gap,
-                            max_size=52, min_size=30, max_lines=4 if panels else 2,
+                            max_size=60, min_size=30, max_lines=4 if panels else 2,
                             line_spacing=1.25, overhead=2 * pad + gap)
     y = top
     for line, block in zip(lines, blocks, strict=False):
