@@ -37,6 +37,7 @@ from ..errors import InputError, PublishError
 from ..structure import ReleaseFacts, Story
 from .youtube_client import (
     CHUNK_GRANULARITY,
+    GOOGLE_TOKEN_URI,
     RetryPolicy,
     Transport,
     YouTubeAuth,
@@ -53,12 +54,14 @@ from .youtube_post import RecordedVideo, embed_youtube, recorded_video, watch_ur
 log = logging.getLogger("releasecast.youtube")
 
 __all__ = [
+    "INPUT_NAMES",
     "RecordedVideo",
     "ReelUpload",
     "RetryPolicy",
     "Transport",
     "YouTubeAuth",
     "YouTubeOptions",
+    "YouTubeStep",
     "YouTubeVideo",
     "embed_youtube",
     "options_from_inputs",
@@ -224,6 +227,61 @@ def publish_to_youtube(
     embed_youtube(upload.post, video.id, video.url)
     log.info("YouTube: %s %s", "uploaded" if video.created else "recorded", video.url)
     return video
+
+
+SECRET_INPUTS = ("youtube-client-id", "youtube-client-secret", "youtube-refresh-token")
+INPUT_NAMES = (*SECRET_INPUTS, "youtube-privacy", "youtube-playlist", "youtube-publish-at")
+# Advanced, for tests and proxies: another API endpoint and token URI. A private CA bundle is
+# given with httplib2's own HTTPLIB2_CA_CERTS.
+ENDPOINT_ENV = "RELEASECAST_YOUTUBE_API_ENDPOINT"
+TOKEN_URI_ENV = "RELEASECAST_YOUTUBE_TOKEN_URI"
+
+
+@dataclass
+class YouTubeStep:
+    """The YouTube part of a publishing run, configured from the Action's inputs.
+
+    ``publish(build, post_url=...)`` runs between the build and the commit, so the post that
+    is committed already records the video; ``video`` holds the result afterwards.
+    """
+
+    auth: YouTubeAuth
+    options: YouTubeOptions
+    transport: Transport = field(default_factory=Transport)
+    video: YouTubeVideo | None = None
+
+    @classmethod
+    def from_inputs(cls, text: Callable[[str], str],
+                    env: Mapping[str, str] | None = None) -> YouTubeStep | None:
+        """None when no YouTube secret is given (the step is off); an error naming the missing
+        input when only some are. ``text(name)`` returns an input's value, "" when unset."""
+        import os
+
+        env = os.environ if env is None else env
+        secrets = [text(name).strip() for name in SECRET_INPUTS]
+        if not any(secrets):
+            return None
+        token_uri = env.get(TOKEN_URI_ENV) or GOOGLE_TOKEN_URI
+        auth = YouTubeAuth(*secrets, token_uri=token_uri)  # names what is missing
+        options = options_from_inputs(privacy=text("youtube-privacy"),
+                                      playlist=text("youtube-playlist"),
+                                      publish_at=text("youtube-publish-at"))
+        return cls(auth, options, Transport(api_endpoint=env.get(ENDPOINT_ENV) or None,
+                                            ca_certs=env.get("HTTPLIB2_CA_CERTS") or None))
+
+    def secrets(self) -> list[str]:
+        """Values to mask in the runner's log."""
+        return [self.auth.client_secret, self.auth.refresh_token]
+
+    def publish(self, build: Any, *, post_url: str | None = None,
+                warn: Callable[[str], None] | None = None) -> YouTubeVideo:
+        self.video = publish_to_youtube(upload_from_build(build, post_url=post_url), self.auth,
+                                        self.options, transport=self.transport, warn=warn)
+        return self.video
+
+    @property
+    def url(self) -> str:
+        return self.video.url if self.video else ""
 
 
 def _check_files(upload: ReelUpload) -> None:
