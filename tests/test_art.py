@@ -16,6 +16,7 @@ from pipeline.art import (
     SOCIAL_CARD_SIZE,
     render_artwork,
 )
+from pipeline.art.fonts import Weight, font_chain
 from pipeline.config import Brand, Colors
 from pipeline.errors import InputError
 from pipeline.structure import Artwork, ReleaseFacts, Slide, SlideKind, Story
@@ -220,12 +221,11 @@ def test_bad_brand_font_is_one_input_error(tmp_path: Path) -> None:
 
 
 def test_brand_font_is_used_first(tmp_path: Path) -> None:
-    serif = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
-    if not serif.exists():
-        pytest.skip("DejaVu Serif (fonts-dejavu-extra) is not installed")
+    brand_font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")  # fonts-dejavu-core
+    assert font_chain(Weight.BOLD, brand_font=brand_font).faces[0].path == brand_font
     plain = render_artwork(sample_facts(), sample_story(slides=[]), BRAND, tmp_path / "a")
     branded = render_artwork(sample_facts(), sample_story(slides=[]),
-                             BRAND.model_copy(update={"font": serif}), tmp_path / "b")
+                             BRAND.model_copy(update={"font": brand_font}), tmp_path / "b")
     with Image.open(plain.social_card) as a, Image.open(branded.social_card) as b:
         assert ImageChops.difference(a, b).getbbox() is not None
 
