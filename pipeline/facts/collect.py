@@ -36,16 +36,14 @@ def collect_facts(
     ``tag`` picks the release in ``repo`` (default: the newest tag reachable from HEAD);
     ``previous_tag`` overrides the semver-aware search for the release before it.
     """
-    if repo is None and event is None:
-        raise InputError("nothing to read: give a release event, a git repository, or both")
     released = _event_release(event) if event is not None else None
     if released and tag and tag != released.tag:
         raise InputError(f"tag {tag!r} was given, but the event is for tag {released.tag!r}")
-    git = GitRepo(Path(repo)) if repo is not None else None
-    if git is None:
-        assert released is not None
-        return _from_event_only(released, previous_tag)
-    return _from_checkout(git, released, tag, previous_tag)
+    if repo is not None:
+        return _from_checkout(GitRepo(Path(repo)), released, tag, previous_tag)
+    if released is None:
+        raise InputError("nothing to read: give a release event, a git repository, or both")
+    return _from_event_only(released, previous_tag)
 
 
 def _event_release(event: Path | str | dict[str, Any]) -> EventRelease:
@@ -66,7 +64,7 @@ def _from_event_only(released: EventRelease, previous: str | None) -> ReleaseFac
         name=released.name,
         body=released.body,
         date=released.date,
-        url=released.url,
+        url=released.url or _release_url(released.repository, released.tag),
         repository=released.repository,
         prerelease=released.prerelease,
         draft=released.draft,
@@ -108,7 +106,7 @@ def _from_checkout(git: GitRepo, released: EventRelease | None, tag: str | None,
         name=name,
         body=body,
         date=(released.date if released and released.date else current.date),
-        url=released.url if released else _release_url(repository, tag),
+        url=(released.url if released else "") or _release_url(repository, tag),
         repository=repository,
         prerelease=released.prerelease if released else _is_prerelease(tag),
         draft=released.draft if released else False,
