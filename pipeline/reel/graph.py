@@ -1,0 +1,170 @@
+"""One ffmpeg command for the whole reel: inputs and a filter graph built from the timeline.
+
+Picture: every still is decoded once, converted to yuv420p once, and repeated with ``loop``
+(``-loop 1 -i`` would decode the PNG again for every frame). A slide is cut into pieces: its
+*head* (the crossfade in), *main* part and *tail* (the crossfade out). Mains are concatenated
+with the crossfades in between, and ``xfade`` only ever sees the two short pieces it blends:
+running whole slides through a chain of ``xfade`` filters measured ~45 % slower.
+
+Zoom (optional): each piece runs through ``zoompan`` at 15 fps, then ``fps=30`` doubles the
+frames. The zoom factor is a function of the frame's position in its slide, so it is
+continuous across the pieces of a slide.
+
+Audio: the normalized narration as is, or mixed with looped background music that a
+``sidechaincompress`` keyed by the voice ducks whenever someone speaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..voice.timeline import FPS
+from .segments import SlideSpan
+
+WIDTH, HEIGHT = 1080, 1920
+SAMPLE_RATE = 48000
+ZOOM_PER_SECOND = 0.008  # +0.8 % per second: a 7 s slide ends 5.6 % larger
+_ZOOM_FPS = 15
+# RGB stills to the colour matrix players assume for HD video (the stream is tagged to match).
+_TO_YUV = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+
+
+@dataclass(frozen=True)
+class Piece:
+    still: Path
+    frames: int
+    offset: int  # frames from the start of its slide (for the zoom)
+
+
+@dataclass
+class Command:
+    args: list[str] = field(default_factory=list)  # input options and inputs
+    graph: list[str] = field(default_factory=list)
+    video: str = ""
+    audio: str = ""
+    _inputs: int = 0
+
+    def add_input(self, *args: str) -> int:
+        self.args += list(args)
+        self._inputs += 1
+        return self._inputs - 1
+
+
+def slide_pieces(span: SlideSpan, stills: list[Path], fade_in: int) -> tuple[
+        list[Piece], list[Piece], list[Piece]]:
+    """Cut a slide's still segments at its crossfades: (head, main, tail) pieces."""
+    cuts = (fade_in, span.frames - span.fade_out)
+    head: list[Piece] = []
+    main: list[Piece] = []
+    tail: list[Piece] = []
+    offset = 0
+    for segment, still in zip(span.segments, stills, strict=True):
+        end = offset + segment.frames
+        for part, low, high in ((head, 0, cuts[0]), (main, cuts[0], cuts[1]),
+                                (tail, cuts[1], span.frames)):
+            first, last = max(offset, low), min(end, high)
+            if last > first:
+                part.append(Piece(still, last - first, first))
+        offset = end
+    return head, main, tail
+
+
+def build(spans: list[SlideSpan], stills: list[list[Path]], narration_audio: Path, *,
+          zoom: bool, music: Path | None = None, music_gain_db: float = 0.0,
+          total_frames: int) -> Command:
+    """``stills[i]``: the still of each segment of slide ``i``, in order."""
+    command = Command()
+    pieces = [
+        slide_pieces(span, slide_stills, spans[i - 1].fade_out if i else 0)
+        for i, (span, slide_stills) in enumerate(zip(spans, stills, strict=True))
+    ]
+    uses: dict[Path, int] = {}
+    for head, main, tail in pieces:
+        for piece in (*head, *main, *tail):
+            uses[piece.still] = uses.get(piece.still, 0) + 1
+    labels = _decode_stills(command, uses)
+
+    def render(piece: Piece) -> str:
+        source = labels[piece.still].pop()
+        label = f"p{len(command.graph)}"
+        command.graph.append(f"[{source}]{_repeat(piece, zoom)}[{label}]")
+        return label
+
+    def joined(parts: list[Piece]) -> str:
+        rendered = [render(piece) for piece in parts]
+        if len(rendered) == 1:
+            return rendered[0]
+        label = f"j{len(command.graph)}"
+        command.graph.append(
+            "".join(f"[{r}]" for r in rendered) + f"concat=n={len(rendered)}:v=1:a=0[{label}]"
+        )
+        return label
+
+    timeline: list[str] = []
+    for index, (_, main, tail) in enumerate(pieces):
+        timeline += [render(piece) for piece in main]
+        if tail:
+            fade = spans[index].fade_out
+            label = f"x{index}"
+            command.graph.append(
+                f"[{joined(tail)}][{joined(pieces[index + 1][0])}]"
+                f"xfade=transition=fade:duration={fade / FPS:.6f}:offset=0[{label}]"
+            )
+            timeline.append(label)
+    command.graph.append(
+        "".join(f"[{label}]" for label in timeline)
+        + f"concat=n={len(timeline)}:v=1:a=0,trim=end_frame={total_frames}[vout]"
+    )
+    command.video = "[vout]"
+    _audio(command, narration_audio, music, music_gain_db, total_frames)
+    return command
+
+
+def _decode_stills(command: Command, uses: dict[Path, int]) -> dict[Path, list[str]]:
+    labels: dict[Path, list[str]] = {}
+    for number, (still, count) in enumerate(uses.items()):
+        index = command.add_input("-f", "image2", "-pattern_type", "none",
+                                  "-framerate", str(FPS), "-i", str(still))
+        names = [f"s{number}_{k}" for k in range(count)]
+        split = f",split={count}" if count > 1 else ""
+        command.graph.append(f"[{index}:v]{_TO_YUV}{split}" + "".join(f"[{n}]" for n in names))
+        labels[still] = names
+    return labels
+
+
+def _repeat(piece: Piece, zoom: bool) -> str:
+    if not zoom:
+        return f"loop=loop={piece.frames - 1}:size=1:start=0,setpts=N/{FPS}/TB"
+    # zoompan draws `d` frames from the one input frame; at 15 fps, then doubled to 30.
+    step = FPS // _ZOOM_FPS
+    count = -(-piece.frames // step) + 1
+    factor = f"1+{ZOOM_PER_SECOND}*({piece.offset}+{step}*on)/{FPS}"
+    return (
+        f"zoompan=z='{factor}':x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d={count}"
+        f":s={WIDTH}x{HEIGHT}:fps={_ZOOM_FPS},fps={FPS},trim=end_frame={piece.frames},"
+        "setpts=PTS-STARTPTS"
+    )
+
+
+def _audio(command: Command, narration: Path, music: Path | None, music_gain_db: float,
+           total_frames: int) -> None:
+    voice = command.add_input("-i", str(narration))
+    if music is None:
+        command.audio = f"{voice}:a"
+        return
+    bed = command.add_input("-stream_loop", "-1", "-i", str(music))
+    samples = total_frames * SAMPLE_RATE // FPS
+    seconds = total_frames / FPS
+    fade = min(1.5, seconds / 4)
+    common = f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+    command.graph += [
+        f"[{voice}:a]{common},asplit=2[voice][key]",
+        f"[{bed}:a]{common},volume={music_gain_db:.2f}dB,atrim=end_sample={samples},"
+        f"afade=t=out:st={seconds - fade:.3f}:d={fade:.3f}[bed]",
+        # Ducks the bed ~15 dB within 20 ms of the voice starting, back up over ~0.4 s.
+        "[bed][key]sidechaincompress=threshold=0.01:ratio=12:attack=20:release=400[ducked]",
+        "[voice][ducked]amix=inputs=2:duration=first:normalize=0,"
+        "alimiter=limit=0.84:level=false:latency=true[aout]",
+    ]
+    command.audio = "[aout]"

@@ -1,0 +1,169 @@
+"""The voice stage: story sentences → one normalized narration WAV, its timing and captions."""
+
+from __future__ import annotations
+
+import array
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import VoiceOptions
+from ..errors import InputError
+from ..structure import Cue, Narration, SlideKind, Story
+from . import loudness
+from .backends import SpeechBackend, concurrency, get_backend
+from .captions import subrip, webvtt, write_text_atomically
+from .pcm import Clip, read_clip, trim_silence, write_wav
+from .timeline import Plan, plan, sentences_to_drop
+
+# When the narration is too long, speak at most this much faster before dropping sentences:
+# beyond ~20 % synthetic speech gets hard to follow.
+MAX_RATE_BOOST = 1.2
+_MAX_RATE = 400  # VoiceOptions.rate's upper bound
+_PROTECTED = (SlideKind.TITLE, SlideKind.CLOSING)
+
+
+@dataclass
+class _Sentence:
+    slide: int
+    text: str
+    clip: Clip
+
+
+def narrate(
+    story: Story,
+    options: VoiceOptions,
+    out_dir: Path,
+    *,
+    crossfade: float = 0.5,
+    min_duration: float = 15,
+    max_duration: float = 60,
+    language: str | None = None,
+) -> Narration:
+    """Speak each slide's sentences and lay them out for the reel.
+
+    Writes ``narration.<lang>.wav`` (48 kHz stereo, -14 LUFS, <= -1 dBTP),
+    ``captions.<lang>.vtt`` and ``captions.<lang>.srt`` into ``out_dir``. The total lasts between
+    ``min_duration`` and ``max_duration`` seconds: short narration gets longer pauses; long
+    narration is spoken up to 20 % faster, then loses its lowest-priority sentences (see
+    :func:`~pipeline.voice.timeline.sentences_to_drop`).
+    """
+    if min_duration > max_duration:
+        raise InputError(
+            f"reel.min_duration ({min_duration:g} s) is above "
+            f"reel.max_duration ({max_duration:g} s)"
+        )
+    language = language or story.language
+    scripts = [[" ".join(text.split()) for text in slide.narration if text.strip()]
+               for slide in story.slides]
+    if not any(scripts):
+        raise InputError("nothing to narrate: the story's slides have no narration sentences")
+    protected = [slide.kind in _PROTECTED for slide in story.slides]
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix=".voice-", dir=out_dir) as tmp:
+        work = Path(tmp)
+        backend = get_backend(options)
+        sentences = _synthesize(backend, scripts, language, work)
+        laid = _plan(sentences, len(scripts), crossfade, 0.0)
+        if laid.duration > max_duration:
+            faster = _faster_rate(options.rate, sentences, laid.duration - max_duration)
+            if faster > options.rate:
+                backend = get_backend(options.model_copy(update={"rate": faster}))
+                sentences = _synthesize(backend, scripts, language, work)
+        sentences = _shorten(sentences, protected, crossfade, max_duration)
+        laid = _plan(sentences, len(scripts), crossfade, min_duration)
+
+        raw, cues = _assemble(sentences, laid)
+        write_wav(work / "raw.wav", raw)
+        samples = round(laid.duration * loudness.SAMPLE_RATE)
+        normalized = work / "narration.wav"
+        measured = loudness.normalize(work / "raw.wav", normalized, samples=samples)
+        loudness.check(measured, "narration")
+
+        audio = out_dir / f"narration.{language}.wav"
+        vtt = out_dir / f"captions.{language}.vtt"
+        srt = out_dir / f"captions.{language}.srt"
+        write_text_atomically(vtt, webvtt(cues))
+        write_text_atomically(srt, subrip(cues))
+        os.replace(normalized, audio)
+
+    return Narration(
+        audio=audio, duration=laid.duration, cues=cues, slides=laid.slides, vtt=vtt, srt=srt,
+        language=language, loudness_lufs=measured.integrated, true_peak_dbtp=measured.true_peak,
+    )
+
+
+def _synthesize(
+    backend: SpeechBackend, scripts: list[list[str]], language: str, work: Path
+) -> list[_Sentence]:
+    """Every sentence as a clip trimmed to its speech; sentences that make no sound are left out."""
+    jobs = [(index, number, text) for index, texts in enumerate(scripts)
+            for number, text in enumerate(texts)]
+
+    def speak(job: tuple[int, int, str]) -> Path:
+        index, number, text = job
+        return backend.synthesize(text, language, work / f"s{index:02d}-{number:02d}.wav")
+
+    with ThreadPoolExecutor(max_workers=concurrency(backend)) as pool:
+        paths = list(pool.map(speak, jobs))
+    sentences: list[_Sentence] = []
+    rate: int | None = None
+    for (index, _, text), path in zip(jobs, paths, strict=True):
+        clip = trim_silence(read_clip(path, rate))
+        rate = clip.rate  # every clip is brought to the first one's rate
+        if clip.samples:
+            sentences.append(_Sentence(index, text, clip))
+    if not sentences:
+        raise InputError(f"the {backend.name} voice produced no audible speech")
+    return sentences
+
+
+def _lengths(sentences: list[_Sentence], slides: int) -> list[list[float]]:
+    lengths: list[list[float]] = [[] for _ in range(slides)]
+    for sentence in sentences:
+        lengths[sentence.slide].append(sentence.clip.duration)
+    return lengths
+
+
+def _plan(sentences: list[_Sentence], slides: int, crossfade: float, minimum: float) -> Plan:
+    return plan(_lengths(sentences, slides), crossfade, minimum)
+
+
+def _faster_rate(rate: int, sentences: list[_Sentence], excess: float) -> int:
+    """A speaking rate that would remove ``excess`` seconds, at most MAX_RATE_BOOST faster."""
+    speech = sum(sentence.clip.duration for sentence in sentences)
+    remaining = speech - excess
+    factor = MAX_RATE_BOOST if remaining <= 0 else min(MAX_RATE_BOOST, speech / remaining * 1.02)
+    return min(_MAX_RATE, round(rate * factor))
+
+
+def _shorten(
+    sentences: list[_Sentence], protected: list[bool], crossfade: float, max_duration: float
+) -> list[_Sentence]:
+    drop = sentences_to_drop(_lengths(sentences, len(protected)), protected, crossfade,
+                             max_duration)
+    kept = []
+    numbers = [0] * len(protected)
+    for sentence in sentences:
+        if (sentence.slide, numbers[sentence.slide]) not in drop:
+            kept.append(sentence)
+        numbers[sentence.slide] += 1
+    return kept
+
+
+def _assemble(sentences: list[_Sentence], laid: Plan) -> tuple[Clip, list[Cue]]:
+    """Place each clip at its planned start; its cue is exactly the span of its samples."""
+    rate = sentences[0].clip.rate
+    total = round(laid.duration * rate)
+    audio = array.array("h", bytes(2 * total))
+    cues: list[Cue] = []
+    starts = iter([start for slide in laid.starts for start in slide])
+    for sentence, start in zip(sentences, starts, strict=True):
+        first = round(start * rate)
+        samples = sentence.clip.samples[: total - first]
+        audio[first: first + len(samples)] = samples
+        cues.append(Cue(first / rate, (first + len(samples)) / rate, sentence.text, sentence.slide))
+    return Clip(audio, rate), cues
