@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import Config
 from .progress import Progress, quiet
-from .site import Media, write_site
+from .site import Media, check_site, write_site
 from .site.slug import release_slug
 from .story import write_story
 from .structure import Artwork, Narration, Reel, ReleaseFacts, SiteOutput, Story
@@ -109,6 +109,7 @@ def build_release(
     overrides ``config.languages`` for dubbed reels.
     """
     progress = progress or quiet()
+    check_site(site)
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="releasecast-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

@@ -84,7 +84,10 @@ def post_url(facts: ReleaseFacts, slug: str, settings: SiteSettings) -> str:
     return settings.baseurl + pattern
 
 
-def _check_writable(site: Path) -> None:
+def check_site(site: Path) -> None:
+    """Fail early, in one line, when the site cannot receive the post."""
+    if site.exists() and not site.is_dir():
+        raise InputError(f"site path {site} is not a directory")
     try:
         site.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -112,7 +115,7 @@ def write_site(
     extra_front_matter: dict[str, Any] | None = None,
 ) -> SiteOutput:
     """Place the post and its assets into ``site``; returns paths relative to the site."""
-    _check_writable(site)
+    check_site(site)
     settings = read_settings(site)
     slug = release_slug(facts)
     assets_rel = Path(config.output.assets_dir) / slug
