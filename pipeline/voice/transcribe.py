@@ -12,6 +12,7 @@ on first use) or the path of a checkpoint file, which works offline.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
@@ -46,9 +47,8 @@ def load_whisper(model: str):
             "transcribing a recorded narration needs openai-whisper: "
             "pip install 'releasecast[whisper]' (or scripts/install-whisper.sh)"
         ) from None
-    if os.sep in model or model.endswith((".pt", ".pth")):
-        if not Path(model).is_file():
-            raise InputError(f"whisper model not found: {model}")
+    if (os.sep in model or model.endswith((".pt", ".pth"))) and not Path(model).is_file():
+        raise InputError(f"whisper model not found: {model}")
     try:
         return whisper.load_model(model, device="cpu")
     except RuntimeError as exc:  # unknown name or an unreadable checkpoint
@@ -56,14 +56,20 @@ def load_whisper(model: str):
             from None
 
 
-def transcribe(recording: Path, *, model: str = DEFAULT_MODEL,
-               language: str | None = None) -> tuple[list[Segment], str]:
+# whisper's own schedule: greedy first, sampling at rising temperatures when a window's
+# decoding looks like a loop or a hallucination
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def transcribe(recording: Path, *, model: str = DEFAULT_MODEL, language: str | None = None,
+               temperature: float | tuple[float, ...] = TEMPERATURES,
+               ) -> tuple[list[Segment], str]:
     """Timed segments of speech in ``recording``, and the language spoken."""
     if not recording.is_file():
         raise InputError(f"narration recording not found: {recording}")
     whisper_model = load_whisper(model)
     result = whisper_model.transcribe(
-        str(recording), language=language, fp16=False, verbose=None,
+        str(recording), language=language, fp16=False, verbose=None, temperature=temperature,
         condition_on_previous_text=False,  # a hallucination must not feed the next window
     )
     segments = [Segment(float(s["start"]), float(s["end"]), " ".join(s["text"].split()))
@@ -87,7 +93,7 @@ def slide_bounds(segments: list[Segment], weights: list[float], duration: float,
     if len(weights) * minimum > total:
         raise InputError(f"the recording ({duration:.1f} s) is too short for "
                          f"{len(weights)} slides")
-    pauses = [(a.end + b.start) / 2 for a, b in zip(segments, segments[1:], strict=False)]
+    pauses = [(a.end + b.start) / 2 for a, b in itertools.pairwise(segments)]
     bounds: list[int] = []
     share = 0.0
     for index, weight in enumerate(weights[:-1]):
@@ -123,9 +129,11 @@ def timed_cues(segments: list[Segment], bounds: list[int], total: int,
 
 def narration_from_recording(recording: Path, story: Story, out_dir: Path, *,
                              crossfade: float = 0.5, model: str = DEFAULT_MODEL,
-                             language: str | None = None) -> Narration:
+                             language: str | None = None,
+                             temperature: float | tuple[float, ...] = TEMPERATURES) -> Narration:
     """The reel's narration from a recorded voice-over (see the module's description)."""
-    segments, spoken = transcribe(recording, model=model, language=language)
+    segments, spoken = transcribe(recording, model=model, language=language,
+                                  temperature=temperature)
     if not segments:
         raise InputError(f"no speech found in {recording.name}")
     language = language or spoken
