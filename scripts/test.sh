@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-deps.sh --test
 scripts/setup-venv.sh "github,youtube,ai,marian,app,dev"
+scripts/install-whisper.sh   # the optional whisper extra, CPU torch, without triton
 scripts/start-services.sh
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q --cov --cov-report=term --cov-report=xml:coverage.xml "$@"

@@ -7,6 +7,7 @@ transcribe → captions path runs offline; the words are garbage, the plumbing i
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import wave
@@ -24,7 +25,6 @@ from pipeline.voice.transcribe import (
     timed_cues,
     transcribe,
 )
-import itertools
 
 STORY = Story("T", "S", slides=[
     Slide(SlideKind.TITLE, "rocket v1.5.0", [], ["rocket version 1.5.0 is out."]),
