@@ -21,9 +21,10 @@ def ffmpeg_exe() -> str:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:  # any failure means "not available"
         raise ToolError(
-            "ffmpeg not found: install it (scripts/install-system-deps.sh) or `pip install imageio-ffmpeg`"
+            "ffmpeg not found: install it (scripts/install-system-deps.sh)"
+            " or `pip install imageio-ffmpeg`"
         ) from None
 
 
@@ -39,7 +40,7 @@ def run_tool(args: list[str], *, what: str, cwd: Path | None = None, input: byte
              timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run a program; on failure raise ToolError with the last lines of its stderr."""
     try:
-        proc = subprocess.run(  # noqa: S603 - args are built by us, never a shell string
+        proc = subprocess.run(  # nosec B603 - an argument list, never a shell string
             args, cwd=cwd, input=input, capture_output=True, timeout=timeout, check=False
         )
     except FileNotFoundError:
