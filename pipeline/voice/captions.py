@@ -8,6 +8,7 @@ release notes contain.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ..structure import Cue
@@ -31,6 +32,15 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# SubRip has no escapes, and readers (ffmpeg, VLC) drop "<word>" as an unknown HTML tag: a zero
+# width space after "<" keeps such text visible and reads the same.
+_SRT_TAG_LIKE = re.compile(r"<(?=[A-Za-z/])")
+
+
+def _srt_text(text: str) -> str:
+    return _SRT_TAG_LIKE.sub("<\u200b", _one_line(text))
+
+
 def webvtt(cues: list[Cue]) -> str:
     blocks = ["WEBVTT"]
     for number, cue in enumerate(cues, start=1):
@@ -44,7 +54,7 @@ def webvtt(cues: list[Cue]) -> str:
 def subrip(cues: list[Cue]) -> str:
     blocks = [
         f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
-        f"{_one_line(cue.text)}"
+        f"{_srt_text(cue.text)}"
         for number, cue in enumerate(cues, start=1)
     ]
     return "\n\n".join(blocks) + "\n"
