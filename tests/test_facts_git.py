@@ -304,6 +304,19 @@ def test_a_tag_message_of_one_paragraph_is_all_body(repo):
         (ChangeKind.OTHER, "Faster start-up"), (ChangeKind.FIX, "Fix the --help text")]
 
 
+def test_an_old_tag_object_without_a_tagger_is_dated_by_its_commit(repo):
+    sha = repo.commit("one")
+    raw_tag = f"object {sha}\ntype commit\ntag v0.1\n\nAncient release\n".encode()
+    tag_object = repo.git("hash-object", "-t", "tag", "-w", "--literally", "--stdin",
+                          stdin=raw_tag)
+    repo.git("update-ref", "refs/tags/v0.1", tag_object)
+
+    facts = collect_facts(repo=repo.path, tag="v0.1")
+
+    assert facts.date == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    assert facts.body == "Ancient release"
+
+
 def test_a_prerelease_tag_is_flagged_without_an_event(repo):
     repo.commit("one")
     repo.tag("v2.0.0-beta.2")

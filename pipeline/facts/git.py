@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import InputError, ToolError
@@ -126,6 +126,7 @@ class GitRepo:
             "%(*objecttype)",
             "%(*objectname)",
             "%(creatordate:iso-strict)",
+            "%(*committerdate:iso-strict)",  # for old tag objects without a tagger line
             "%(contents)",  # (contents:subject folds a multi-line first paragraph into one)
             "%(contents:signature)",
         ]
@@ -136,7 +137,7 @@ class GitRepo:
             record = record.lstrip("\n")
             if not record:
                 continue
-            ref, kind, obj, deref_kind, deref_obj, date, contents, signature = \
+            ref, kind, obj, deref_kind, deref_obj, date, commit_date, contents, signature = \
                 record.split(_FIELD)
             if kind == "commit":
                 commit, annotated = obj, False
@@ -148,7 +149,7 @@ class GitRepo:
             found.append(TagRef(
                 name=ref.removeprefix("refs/tags/"),
                 commit=commit,
-                date=datetime.fromisoformat(date),
+                date=_parse_date(date or commit_date),
                 annotated=annotated,
                 message=message if annotated else "",
             ))
@@ -195,6 +196,13 @@ class GitRepo:
         if proc.returncode != 0:
             return None
         return proc.stdout.decode("utf-8", "replace").strip() or None
+
+
+def _parse_date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
 
 
 _SHORTSTAT = re.compile(
