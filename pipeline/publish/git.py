@@ -211,7 +211,7 @@ class BlogCheckout:
             status = proc.stdout + proc.stderr
             if not _RETRYABLE.search(status):
                 raise PublishError(f"push to {self.remote_url} ({self.branch}) was refused: "
-                                   f"{self.git.explain(self._refusal(proc))}")
+                                   f"{self._refusal(proc)}")
             if attempt == attempts:
                 break
             wait = self.backoff.delay(attempt)
@@ -224,12 +224,15 @@ class BlogCheckout:
         raise PublishError(f"push to {self.remote_url} ({self.branch}) still rejected after "
                            f"{attempts} attempts: other pushes keep landing first")
 
-    @staticmethod
-    def _refusal(proc: subprocess.CompletedProcess[str]) -> str:
-        # The porcelain status line says why (e.g. "pre-receive hook declined"); stderr has the
-        # hook's own message ("remote: ...") or the transport error.
+    def _refusal(self, proc: subprocess.CompletedProcess[str]) -> str:
+        """Why a push failed: the porcelain status ("[remote rejected] (pre-receive hook
+        declined)") and what the server said ("remote: ..."), else git's own error."""
         reasons = [ln.split("\t")[-1] for ln in proc.stdout.splitlines() if ln.startswith("!")]
-        return "\n".join([*proc.stderr.splitlines(), *reasons])
+        said = [ln.strip() for ln in self.git.scrub(proc.stderr).splitlines()
+                if ln.startswith("remote:") and ln[7:].strip()]
+        if not reasons:
+            return self.git.explain(proc.stderr)
+        return "; ".join(reasons) + (f": {' | '.join(said[-3:])}" if said else "")
 
     def _integrate_remote(self) -> bool:
         """Put our commit on top of the remote tip. False when nothing is left to push."""
@@ -273,5 +276,5 @@ class BlogCheckout:
                             f"{lease}", "origin", f"HEAD:refs/heads/{branch}", check=False)
         if proc.returncode != 0:
             raise PublishError(f"push of {branch} to {self.remote_url} was refused: "
-                               f"{self.git.explain(self._refusal(proc))}")
+                               f"{self._refusal(proc)}")
         return True

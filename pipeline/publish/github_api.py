@@ -97,7 +97,9 @@ class GitHubApi:
             release = self._call(f"releases of {full_name}", lambda: next(pages, None))
             if release is None:
                 return
-            yield dict(release.raw_data)
+            # The list already holds each release in full; `raw_data` would fetch every one
+            # of them again (PyGithub treats list items as incomplete).
+            yield dict(release._rawData)
 
     def pages_branch(self, full_name: str) -> str | None:
         """The branch GitHub Pages builds from (legacy Pages builds), or None."""

