@@ -218,6 +218,12 @@ def test_contributor_sections_credit_people_without_making_items():
     assert notes.new_contributors == ["newbie"]
 
 
+def test_thanks_written_as_a_paragraph():
+    notes = parse_notes("## Fixes\n- a fix\n\n## Thanks\n\nThanks to @zoe and @sam-k for testing "
+                        "the betas! Reach us at team@example.org.\n")
+    assert notes.thanked == ["zoe", "sam-k"]
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n", "Just a paragraph, no list.",
                                   "<!-- only a comment -->", "# Title only"])
 def test_bodies_without_entries(text):

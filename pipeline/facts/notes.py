@@ -187,6 +187,8 @@ def _walk(tokens: list[Token], notes: ReleaseNotes) -> list[_Entry]:
             if open_entries and tokens[index - 1].type == "paragraph_open" \
                     and token.level == open_entries[-1].level + 2:
                 open_entries[-1].paragraphs.append(token.content)
+            elif not open_entries and sections and sections[-1].role != "changes":
+                _credit(token.content, sections[-1].role, notes)  # "Thanks to @a and @b!"
     return entries
 
 
@@ -221,15 +223,8 @@ def _section(level: int, title: str) -> _Section:
 def _consume(entry: _Entry, notes: ReleaseNotes) -> None:
     text = entry.text
     role = entry.section.role if entry.section else "changes"
-    if role == "new_contributors":
-        match = _NEW_CONTRIBUTOR.search(text) or _MENTION.search(text)
-        if match and match["login"] not in notes.new_contributors:
-            notes.new_contributors.append(match["login"])
-        return
-    if role == "contributors":
-        for match in _MENTION.finditer(text):
-            if match["login"] not in notes.thanked:
-                notes.thanked.append(match["login"])
+    if role != "changes":
+        _credit(text, role, notes)
         return
     if not text:
         return
@@ -237,6 +232,19 @@ def _consume(entry: _Entry, notes: ReleaseNotes) -> None:
         return  # "- **Parser:**" over nested bullets: a grouping, its children are the items
     entry.item = _item(text, entry)
     notes.items.append(entry.item)
+
+
+def _credit(text: str, role: str, notes: ReleaseNotes) -> None:
+    """People named in a "New Contributors" or "Contributors"/"Thanks" section."""
+    if role == "new_contributors":
+        first = _NEW_CONTRIBUTOR.findall(text)
+        found, into = (first or [m["login"] for m in _MENTION.finditer(text)],
+                       notes.new_contributors)
+    else:
+        found, into = [m["login"] for m in _MENTION.finditer(text)], notes.thanked
+    for login in found:
+        if login not in into:
+            into.append(login)
 
 
 def _is_label(text: str) -> bool:
