@@ -115,6 +115,39 @@ def redis_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
     server.stop()
 
 
+# --- Chromium ----------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (which never downloads a browser here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (scripts/install-system-deps.sh --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+def sign_in(browser: Any, base_url: str) -> Any:
+    """A page of the dashboard, signed in through the login form."""
+    page = browser.new_context().new_page()
+    page.goto(base_url + "/")
+    page.fill("#token", ADMIN_TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#runs-table")
+    page.wait_for_function("document.querySelector('#runs-table').dataset.refreshedAt")
+    return page
+
+
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 @contextlib.contextmanager

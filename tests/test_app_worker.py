@@ -1,0 +1,279 @@
+"""End to end with real processes: a signed delivery to ``releasecast serve``, RQ workers
+(``releasecast worker``) running the offline pipeline, publishing to real bare Git repositories
+behind a local GitHub (smart HTTP + REST + App tokens), run history in PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import stat
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from app_fixtures import (
+    APP_ID,
+    GIT_TOKEN,
+    INSTALLATION_ID,
+    METRICS_TOKEN,
+    FakeGitHubApp,
+    RedisServer,
+    WebServer,
+    WorkerProcess,
+    app_env,
+    browser_fixture,  # noqa: F401 - the browser fixture
+    commits_on,
+    fixture_payload,
+    git,
+    make_private_key,
+    postgres_database,
+    redis_server_fixture,  # noqa: F401 - the redis_server fixture
+    seed_blog,
+    seed_source_repository,
+    sign_in,
+    wait_until,
+)
+
+NO_REEL = """\
+reel:
+  enabled: false
+app:
+  blog_repository: {blog}
+"""
+
+
+@dataclass
+class Stack:
+    github: FakeGitHubApp
+    web: WebServer
+    env: dict[str, str]
+    root: Path
+    redis: RedisServer
+    workers: list[WorkerProcess]
+
+    def worker(self, name: str) -> WorkerProcess:
+        process = WorkerProcess(self.env, self.root / f"{name}.log", name=name)
+        self.workers.append(process)
+        return process
+
+    def project(self, name: str, config: str | None = None, *, blog: str | None = None,
+                tag: str = "v1.1.0") -> dict[str, Any]:
+        """A repository with releases and its blog on this GitHub; returns the release event."""
+        blog = blog or f"acme/{name}-blog"
+        source = self.github.add_repo(f"acme/{name}", description=f"The {name} project")
+        seed_source_repository(source, self.root / "src" / name,
+                               (config or NO_REEL).format(blog=blog))
+        if blog not in self.github.repos:
+            blog_bare = self.github.add_repo(blog, pages_branch="gh-pages")
+            seed_blog(blog_bare, self.root / "blogs" / blog.replace("/", "_"))
+        self.github.add_release(f"acme/{name}", "v1.0.0", name="First")
+        self.github.add_release(
+            f"acme/{name}", tag, name="Faster spinning",
+            body="## What's Changed\n* Spin the widget faster by @ada in #12\n"
+                 "* Fix an off-by-one in spin by @bob in #13\n",
+        )
+        # The shape of GitHub's own delivery (shared fixture), with this server's release.
+        payload = fixture_payload("release/published.payload.json")
+        event = self.github.event_for(f"acme/{name}", tag)
+        payload.update(release=event["release"], repository=event["repository"],
+                       installation={"id": INSTALLATION_ID, "node_id": "MDIzOkludGVncmF0aW9uMQ=="})
+        return payload
+
+    def deliver(self, payload: dict[str, Any], delivery_id: str | None = None) -> str:
+        delivery_id = delivery_id or str(uuid.uuid4())
+        response = self.web.post_delivery("release", payload, delivery_id=delivery_id)
+        assert response.status_code == 202, response.text
+        assert response.json()["status"] == "queued", response.text
+        return delivery_id
+
+    def run(self, job_id: str) -> dict[str, Any]:
+        with self.web.admin() as client:
+            response = client.get(f"/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait_finished(self, job_id: str, timeout: float = 120) -> dict[str, Any]:
+        def finished() -> dict[str, Any] | None:
+            run = self.run(job_id)
+            return run if run["status"] in ("succeeded", "failed", "skipped") else None
+
+        try:
+            return wait_until(finished, timeout, 0.2, what=f"run {job_id}")
+        except AssertionError:
+            logs = "\n".join(f"--- {w.name}\n{w.log()[-3000:]}" for w in self.workers)
+            raise AssertionError(f"run {job_id} did not finish: {self.run(job_id)}\n{logs}") \
+                from None
+
+    def blog_bare(self, blog: str) -> Path:
+        return self.github.repos[blog].bare
+
+
+@pytest.fixture(scope="module")
+def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("app-e2e")
+    key = make_private_key(root / "app.pem")
+    with postgres_database() as database_url, FakeGitHubApp(
+        root / "github", token=GIT_TOKEN, app_id=APP_ID, public_key=key.public_key(),
+        installation_id=INSTALLATION_ID,
+    ) as github:
+        env = app_env(redis_url=redis_server.url, database_url=database_url,
+                      data_dir=root / "data", private_key_file=root / "app.pem",
+                      api_url=github.api_url)
+        web = WebServer(env, root / "serve.log")
+        stack = Stack(github, web, env, root, redis_server, [])
+        try:
+            yield stack
+        finally:
+            for worker in stack.workers:
+                worker.stop()
+            web.stop()
+
+
+@pytest.fixture
+def worker(stack: Stack) -> Iterator[WorkerProcess]:
+    process = stack.worker(f"w-{uuid.uuid4().hex[:6]}")
+    yield process
+    process.stop()
+
+
+def test_release_delivery_to_published_post(stack: Stack, worker: WorkerProcess,
+                                            browser: Any) -> None:
+    payload = stack.project("widget")
+    job_id = stack.deliver(payload)
+    run = stack.wait_finished(job_id)
+    assert run["status"] == "succeeded", run
+    assert run["attempts"] == 1
+    assert run["repository"] == "acme/widget" and run["tag"] == "v1.1.0"
+    assert re.fullmatch(r"https://acme\.example/2024/05/01/[\w.-]+\.html", run["post_url"]), run
+    assert run["error"] is None
+    # The post was committed and pushed to the blog's Pages branch over authenticated HTTP.
+    bare = stack.blog_bare("acme/widget-blog")
+    assert commits_on(bare, "gh-pages")[0] == "Add release post for acme/widget v1.1.0"
+    files = git(bare, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
+    posts = [f for f in files if f.startswith("_posts/")]
+    assert len(posts) == 1 and posts[0].endswith(".md")
+    post = git(bare, "show", f"gh-pages:{posts[0]}")
+    assert "Spin the widget faster" in post
+    assert any(f.startswith("assets/releasecast/") and f.endswith(".png") for f in files)
+    author = git(bare, "log", "-1", "--format=%an <%ae>", "gh-pages")
+    assert author == "releasecast[bot] <releasecast[bot]@users.noreply.github.com>"
+    # The App authenticated with a JWT and used the installation token.
+    assert stack.github.tokens_issued >= 1
+    # Workers' metrics reach the web process through Redis.
+    with httpx.Client(base_url=stack.web.url,
+                      headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
+        metrics = client.get("/metrics").text
+    assert re.search(r'^pipeline_runs_total\{status="succeeded"\} [1-9]', metrics, re.M)
+    assert re.search(r'^pipeline_duration_seconds_count\{stage="story"\} [1-9]', metrics, re.M)
+    assert re.search(r'^pipeline_duration_seconds_bucket\{le="\+Inf",stage="publish"\} [1-9]',
+                     metrics, re.M)
+    assert re.search(r"^github_api_calls_total [1-9]", metrics, re.M)
+    assert re.search(r"^workers [1-9]", metrics, re.M)
+    # The dashboard shows the run with a link to the post.
+    page = sign_in(browser, stack.web.url)
+    row = page.wait_for_selector(f'tr[data-run-id="{job_id}"]')
+    assert row.query_selector(".status").inner_text() == "succeeded"
+    assert row.query_selector("a").get_attribute("href") == run["post_url"]
+    page.context.close()
+
+
+def test_tokens_are_cached_across_jobs(stack: Stack, worker: WorkerProcess) -> None:
+    issued = stack.github.tokens_issued
+    first = stack.deliver(stack.project("sprocket"))
+    assert stack.wait_finished(first)["status"] == "succeeded"
+    after_first = stack.github.tokens_issued
+    second = stack.deliver(stack.project("cog"))
+    assert stack.wait_finished(second)["status"] == "succeeded"
+    assert stack.github.tokens_issued == after_first <= issued + 1
+    # Stored encrypted: the token itself is nowhere in Redis.
+    connection = stack.redis.client()
+    for key in connection.scan_iter("releasecast:installation-token:*"):
+        assert GIT_TOKEN.encode() not in connection.get(key)
+
+
+def test_a_rerun_of_the_same_release_commits_nothing(stack: Stack, worker: WorkerProcess) -> None:
+    payload = stack.project("gear")
+    assert stack.wait_finished(stack.deliver(payload))["status"] == "succeeded"
+    bare = stack.blog_bare("acme/gear-blog")
+    before = commits_on(bare, "gh-pages")
+    # A new delivery for the same release after the dedupe window (keys expired).
+    stack.redis.client().delete(*stack.redis.client().keys("releasecast:release:*"))
+    again = stack.wait_finished(stack.deliver(payload))
+    assert again["status"] == "succeeded"
+    assert commits_on(bare, "gh-pages") == before
+
+
+def test_a_bad_repository_config_fails_once_with_one_line(stack: Stack,
+                                                         worker: WorkerProcess) -> None:
+    payload = stack.project("broken", "reel:\n  enabled: false\n  zoooom: true\n")
+    run = stack.wait_finished(stack.deliver(payload))
+    assert run["status"] == "failed"
+    assert run["attempts"] == 1  # configuration errors are not retried
+    assert "reel.zoooom: unknown key" in run["error"]
+    assert "\n" not in run["error"] and "Traceback" not in run["error"]
+
+
+def _slow_first_push(bare: Path, marker_dir: Path) -> None:
+    """A pre-receive hook: the first push hangs (the worker is killed meanwhile) and is then
+    refused; later pushes go straight through."""
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f"if [ ! -e '{marker_dir}/first-push' ]; then\n"
+        f"  touch '{marker_dir}/first-push'\n"
+        "  sleep 8\n"
+        "  exit 1\n"
+        "fi\n"
+        f"echo push >> '{marker_dir}/pushes'\n"
+    )
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+
+
+def test_a_worker_killed_mid_job_is_taken_over_and_finishes_once(stack: Stack) -> None:
+    payload = stack.project("turbine")
+    markers = stack.root / "turbine-markers"
+    markers.mkdir()
+    _slow_first_push(stack.blog_bare("acme/turbine-blog"), markers)
+    first = stack.worker("doomed")
+    job_id = stack.deliver(payload)
+    wait_until(lambda: (markers / "first-push").exists(), 90, 0.1,
+               what="the first worker to start pushing")
+    assert stack.run(job_id)["status"] == "running"
+    second = stack.worker("rescuer")
+    killed = first.kill_hard()
+    assert len(killed) >= 2  # the worker and its work horse (and git)
+    run = stack.wait_finished(job_id, timeout=120)
+    assert run["status"] == "succeeded", run
+    assert run["attempts"] == 2
+    bare = stack.blog_bare("acme/turbine-blog")
+    assert commits_on(bare, "gh-pages").count("Add release post for acme/turbine v1.1.0") == 1
+    assert (markers / "pushes").read_text().splitlines() == ["push"]
+    assert f"job {job_id}: its worker stopped responding; requeued" in second.log() + \
+        "".join(w.log() for w in stack.workers if w is not first)
+    second.stop()
+
+
+def test_redis_down_means_503_then_work_continues(stack: Stack, worker: WorkerProcess) -> None:
+    payload = stack.project("dynamo")
+    delivery_id = str(uuid.uuid4())
+    stack.redis.stop()
+    try:
+        refused = stack.web.post_delivery("release", payload, delivery_id=delivery_id)
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"]
+        with stack.web.client() as client:
+            health = client.get("/health")
+        assert health.status_code == 503
+        assert health.json()["redis"].startswith("unavailable")
+        assert health.json()["database"] == "ok"
+    finally:
+        stack.redis.start()
+    with stack.web.client() as client:
+        wait_until(lambda: client.get("/health").status_code == 200, 20, 0.2, what="health")
+    # GitHub's redelivery of the refused delivery is accepted and runs.
+    assert stack.deliver(payload, delivery_id=delivery_id) == delivery_id
+    run = stack.wait_finished(delivery_id, timeout=120)
+    assert run["status"] == "succeeded", run
