@@ -21,13 +21,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from .commands import action, demo, run
+    from .commands import action, backfill, demo, run
     from .commands import app as app_commands
     from .commands import worker as worker_commands
 
     cli.add_command(demo.demo)
     cli.add_command(run.run)
     cli.add_command(action.action)
+    cli.add_command(backfill.backfill)
     cli.add_command(app_commands.serve)
     cli.add_command(worker_commands.worker)
     # Further commands register here, one line each.

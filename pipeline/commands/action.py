@@ -30,6 +30,7 @@ from ..publish import (
 )
 from ..publish.git import GitAuth
 from ..publish.github_api import GitHubApi
+from ..publish.releases import facts_for, release_event
 from ..runner import (
     Commands,
     Inputs,
@@ -109,23 +110,10 @@ def _release_event(event: dict[str, Any], ctx: RunnerContext, settings: ActionSe
                              "workflow input (or the action's `tag` input)")
         if api is None:
             raise InputError("workflow_dispatch: reading the release needs `github-token`")
-        return {"action": "published", "release": api.release_by_tag(ctx.repository, tag),
-                "repository": api.repository(ctx.repository)}
+        return release_event(api.release_by_tag(ctx.repository, tag),
+                             api.repository(ctx.repository))
     raise Skip(f"event '{ctx.event_name or 'unknown'}' is not handled: releasecast runs on "
                "`release` and `workflow_dispatch` events")
-
-
-def _facts(event: dict[str, Any], workspace: Path, cmd: Commands) -> ReleaseFacts:
-    """From the checkout when there is one (commits, contributors, diffstat), else from the
-    event alone, with a warning saying what is missing."""
-    from ..facts import collect_facts
-
-    if (workspace / ".git").exists():
-        try:
-            return collect_facts(repo=workspace, event=event)
-        except InputError as exc:
-            cmd.warning(f"{exc}; writing the post from the release notes alone")
-    return collect_facts(event=event)
 
 
 def _absolute_post_url(site: Path, relative: str) -> str:
@@ -212,8 +200,8 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs) -> Published | None:
     trust_directory(ctx.workspace)
     api = GitHubApi(settings.token or None, ctx.api_url) if settings.token else None
     try:
-        release_event = _release_event(event, ctx, settings, api)
-        release = release_event.get("release") or {}
+        chosen = _release_event(event, ctx, settings, api)
+        release = chosen.get("release") or {}
         if release.get("draft"):
             raise Skip(f"release {release.get('tag_name')} is a draft: nothing is published "
                        "until it is")
@@ -227,7 +215,7 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs) -> Published | None:
         write_outputs(ctx.output_file, {"result": "skipped"})
         append_summary(ctx.summary_file, f"### releasecast\n\nSkipped: {skip}.\n")
         return None
-    facts = _facts(release_event, ctx.workspace, cmd)
+    facts = facts_for(chosen, ctx.workspace, cmd.warning)
     return _publish(cmd, ctx, settings, config, facts, api)
 
 
