@@ -24,6 +24,7 @@ testing=(
   redis-server
   postgresql
   chromium          # dashboard tests, driven by Playwright with executable_path
+  docker-compose    # `docker-compose config` validates the App's compose file (no engine needed)
   sox
 )
 
