@@ -1,0 +1,130 @@
+"""Settings validated at start: every problem in one line, secrets from env or files, never
+printed; the `serve`/`worker` commands refuse to start on bad settings without a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from app_fixtures import REPO_ROOT, make_private_key
+
+from app.security import Authenticator, RateLimiter
+from app.settings import RateLimit, Secret, Settings, SettingsError
+
+GOOD = {"RELEASECAST_WEBHOOK_SECRET": "w" * 20, "RELEASECAST_ADMIN_TOKEN": "a" * 20}
+
+
+def test_web_needs_the_webhook_secret_and_admin_token() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({}, role="web")
+    message = str(caught.value)
+    assert "RELEASECAST_WEBHOOK_SECRET: not set (or RELEASECAST_WEBHOOK_SECRET_FILE)" in message
+    assert "RELEASECAST_ADMIN_TOKEN: not set" in message
+    assert "\n" not in message
+
+
+def test_worker_needs_the_app_identity(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({}, role="worker")
+    assert "GITHUB_APP_ID: not set" in str(caught.value)
+    assert "GITHUB_APP_PRIVATE_KEY: not set" in str(caught.value)
+    make_private_key(tmp_path / "key.pem")
+    settings = Settings.from_env({"GITHUB_APP_ID": "12",
+                                  "GITHUB_APP_PRIVATE_KEY_FILE": str(tmp_path / "key.pem")},
+                                 role="worker")
+    assert settings.private_key is not None
+    assert settings.private_key.reveal().startswith("-----BEGIN RSA PRIVATE KEY-----")
+
+
+def test_secrets_from_files_and_precise_errors(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 32 + "\n")
+    settings = Settings.from_env({**GOOD, "RELEASECAST_WEBHOOK_SECRET": "",
+                                  "RELEASECAST_WEBHOOK_SECRET_FILE": str(secret_file)})
+    assert settings.webhook_secret == Secret("s" * 32)
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\nno\n-----END PRIVATE KEY-----")
+    bad = {
+        **GOOD,
+        "RELEASECAST_ADMIN_TOKEN": "short",
+        "RELEASECAST_METRICS_TOKEN_FILE": str(tmp_path / "missing"),
+        "GITHUB_APP_ID": "my-app",
+        "GITHUB_APP_PRIVATE_KEY_FILE": str(tmp_path / "key.pem"),
+        "REDIS_URL": "localhost:6379",
+        "DATABASE_URL": "mysql://db",
+        "RELEASECAST_WEBHOOK_RATE_LIMIT": "lots",
+        "RELEASECAST_CORS_ORIGINS": "https://ok.example,not a url",
+        "RELEASECAST_RETRY_INTERVALS": "30,-1",
+        "RELEASECAST_PRERELEASES": "maybe",
+    }
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(bad)
+    message = str(caught.value)
+    for expected in (
+        "RELEASECAST_ADMIN_TOKEN: too short",
+        f"RELEASECAST_METRICS_TOKEN_FILE: cannot read {tmp_path / 'missing'}",
+        "GITHUB_APP_ID: expected the App's numeric id, got 'my-app'",
+        "GITHUB_APP_PRIVATE_KEY: not an unencrypted PEM private key",
+        "REDIS_URL: expected redis://",
+        "DATABASE_URL: expected sqlite:///path or postgresql://",
+        "RELEASECAST_WEBHOOK_RATE_LIMIT: expected like '120/minute'",
+        "RELEASECAST_CORS_ORIGINS: not an origin: 'not a url'",
+        "RELEASECAST_RETRY_INTERVALS",
+        "RELEASECAST_PRERELEASES: expected true or false",
+    ):
+        assert expected in message
+    assert "short" not in message.replace("too short", "")  # the value itself is not echoed
+
+
+def test_database_url_spellings() -> None:
+    assert Settings.from_env({**GOOD, "DATABASE_URL": "postgres://u@h/db"}).db_url == \
+        "postgresql+psycopg://u@h/db"
+    default = Settings.from_env({**GOOD, "RELEASECAST_DATA_DIR": "/srv/rc"}).db_url
+    assert default == "sqlite:////srv/rc/releasecast.db"
+
+
+def test_secrets_never_print_themselves() -> None:
+    settings = Settings.from_env({**GOOD, "RELEASECAST_WEBHOOK_SECRET": "hunter2-hunter2-hunter2"})
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.webhook_secret)
+    assert f"{settings.webhook_secret}" == "Secret('***')"
+
+
+def test_rate_limit_parsing_and_token_bucket() -> None:
+    assert RateLimit.parse("120/minute") == RateLimit(120, 60)
+    assert RateLimit.parse("5/s") == RateLimit(5, 1)
+    assert RateLimit.parse("10/3600") == RateLimit(10, 3600)
+    limiter = RateLimiter(RateLimit(2, 10), max_clients=2)
+    assert limiter.hit("a", now=0) == 0 and limiter.hit("a", now=0) == 0
+    assert limiter.hit("a", now=0) == pytest.approx(5)  # one token per 5 s
+    assert limiter.hit("b", now=0) == 0  # per client
+    assert limiter.hit("a", now=5) == 0  # refilled
+    limiter.hit("c", now=5)  # a third client evicts the least recently seen ("b")
+    assert limiter.hit("b", now=5) == 0 and limiter.hit("b", now=5) == 0
+
+
+def test_sessions_are_signed_and_expire() -> None:
+    auth = Authenticator(Settings.from_env({**GOOD, "RELEASECAST_SESSION_TTL": "60"}))
+    cookie = auth.new_session(now=1000)
+    assert auth.session_valid(cookie, now=1059)
+    assert not auth.session_valid(cookie, now=1061)
+    expires, signature = cookie.split(".")
+    assert not auth.session_valid(f"{int(expires) + 9999}.{signature}", now=1000)
+    rotated = Authenticator(Settings.from_env({**GOOD, "RELEASECAST_ADMIN_TOKEN": "b" * 20}))
+    assert not rotated.session_valid(cookie, now=1000)
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_commands_refuse_bad_settings_in_one_line(command: str) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RELEASECAST_", "GITHUB_", "REDIS_", "DATABASE_"))}
+    env["RELEASECAST_ADMIN_TOKEN"] = "leaky-secret-value-123456"
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", command], env=env,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("releasecast: error: ")
+    assert "Traceback" not in proc.stderr
+    assert "leaky-secret-value" not in proc.stderr + proc.stdout
