@@ -49,8 +49,8 @@ def render_reel(
     total_frames = to_frames(narration.duration)
     music, music_gain = _music(options, total_frames / FPS)
 
-    with tempfile.TemporaryDirectory(prefix=".reel-", dir=out.parent if out.parent.exists()
-                                     else None) as tmp:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".reel-", dir=out.parent) as tmp:
         plain, captioned = prepare_stills(slides, narration, spans, brand or Brand(), Path(tmp))
         stills = [
             [plain[i] if seg.caption is None else captioned[seg.caption] for seg in span.segments]
