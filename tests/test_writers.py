@@ -13,7 +13,7 @@ from fake_llm_server import CHAT, GEMINI, FakeAIServer, Reply, prompt_text
 from pipeline.config import Config, WriterOptions
 from pipeline.errors import ConfigError
 from pipeline.retry import RemoteAuthError
-from pipeline.story import write_story
+from pipeline.story import template, write_story
 from pipeline.structure import SlideKind
 
 pytest.importorskip("google.genai")
@@ -78,7 +78,8 @@ def test_writer_uses_the_models_words_on_the_template_slides(server, backend, ro
         SlideKind.CONTRIBUTORS, SlideKind.CLOSING,
     ]
     # slides keep the template's grounded bullets; narration is the model's, made speakable
-    assert story.slides[1].lines == ["add --dry-run to the deploy command", "support Python 3.12"]
+    base = template.write(sample_facts(), config(server, backend))
+    assert [s.lines for s in story.slides] == [s.lines for s in base.slides]
     assert story.slides[1].narration == [
         "You can now try a deploy with dry run.", "And Rocket supports Python 3.12."
     ]
@@ -100,7 +101,9 @@ def test_writer_uses_the_models_words_on_the_template_slides(server, backend, ro
         assert body["response_format"]["type"] == "json_schema"
         schema = body["response_format"]["json_schema"]["schema"]
         assert body["messages"][0]["role"] == "system"
-    assert schema["properties"]["narration"]["minItems"] == 6
+    assert schema["required"] == ["title", "summary", "highlights", "narration"]
+    assert schema["additionalProperties"] is False
+    assert "Write exactly 6\nnarration paragraphs" in prompt_text(route, body)
     assert "PR #41" in prompt_text(route, body)
 
 

@@ -51,17 +51,21 @@ class StoryDraft(BaseModel):
     narration: list[str]  # one paragraph per slide, in the slides' order
 
 
-def draft_schema(slide_count: int) -> dict:
-    """The JSON schema sent to the model (strict-mode compatible: every key required)."""
+def draft_schema() -> dict:
+    """The JSON schema sent to the model.
+
+    Kept to the subset every structured-output implementation accepts (OpenAI strict mode,
+    Gemini, Ollama, vLLM): every key required, no extra keys, no length constraints. Counts
+    and lengths are asked for in the prompt and checked by :func:`parse_answer`.
+    """
     text = {"type": "string"}
     return {
         "type": "object",
         "properties": {
             "title": text,
             "summary": text,
-            "highlights": {"type": "array", "items": text, "minItems": 1, "maxItems": 5},
-            "narration": {"type": "array", "items": text,
-                          "minItems": slide_count, "maxItems": slide_count},
+            "highlights": {"type": "array", "items": text},
+            "narration": {"type": "array", "items": text},
         },
         "required": ["title", "summary", "highlights", "narration"],
         "additionalProperties": False,
@@ -166,7 +170,7 @@ def write_with_model(facts: ReleaseFacts, config: Config, model: ChatModel) -> S
     """The model's story when it is valid and grounded, else the template writer's story."""
     base = template.write(facts, config)
     grounding = Grounding.of(facts)
-    schema = draft_schema(len(base.slides))
+    schema = draft_schema()
     problems: list[str] = []
     for attempt in range(1, ATTEMPTS + 1):
         system, user = render_prompts(facts, config, base, problems)

@@ -40,11 +40,11 @@ def chat_model(backend: str, config: Config) -> ChatModel:
     return OpenAIChat(**options)
 
 
-def translation_schema(count: int) -> dict:
+def translation_schema() -> dict:
+    """Strict-mode subset (no length constraints): the count is in the prompt and checked."""
     return {
         "type": "object",
-        "properties": {"translations": {"type": "array", "items": {"type": "string"},
-                                        "minItems": count, "maxItems": count}},
+        "properties": {"translations": {"type": "array", "items": {"type": "string"}}},
         "required": ["translations"],
         "additionalProperties": False,
     }
@@ -86,7 +86,7 @@ class LLMTranslator(Translator):
         for attempt in range(1, ATTEMPTS + 1):
             system = env.get_template("prompts/translate_system.j2").render(context).strip()
             user = env.get_template("prompts/translate_user.j2").render(context).strip()
-            raw = self.model.complete_json(system, user, translation_schema(len(texts)))
+            raw = self.model.complete_json(system, user, translation_schema())
             translations, problems = check_answer(raw, texts)
             if translations is not None:
                 best = translations
