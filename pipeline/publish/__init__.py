@@ -106,7 +106,7 @@ def _place_videos(build, site: Path, options: PublishOptions, api: GitHubApi | N
         to_asset = options.video_storage == "release-asset"
         if options.video_storage == "repository" and size >= options.max_video_bytes:
             warn(f"{rel.name} is {size / 2**20:.1f} MiB, too large to commit "
-                 f"(limit {options.max_video_bytes / 2**20:.0f} MiB)"
+                 f"(limit {options.max_video_bytes / 2**20:.1f} MiB)"
                  + ("; uploading it as a release asset instead" if api else
                     "; it is left out of the post (set video-storage: release-asset)"))
             to_asset = api is not None

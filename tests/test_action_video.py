@@ -1,0 +1,146 @@
+"""The reel under each `video-storage` mode, with a real rendered reel (a few seconds long).
+
+repository: committed next to the post; release-asset: uploaded to the release, the post's
+player points there; none: no video in the post; and a reel at or over the size limit is never
+committed, whatever the mode says.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from action_runner import (
+    SHORT_REEL_CONFIG,
+    ActionEnv,
+    bare_repo,
+    commit_count,
+    git,
+    release_event,
+    tree,
+)
+from githubapi_server import FakeGitHub
+
+from pipeline.config import parse_config
+from pipeline.facts import collect_facts
+from pipeline.publish import BlogTarget, PublishOptions, publish_release
+from pipeline.publish.github_api import GitHubApi
+from pipeline.tools import probe
+
+pytestmark = pytest.mark.slow
+TOKEN = "ghs_videoTestToken"
+VIDEO_BLOCK = re.compile(r"<!-- releasecast:video -->(.*?)<!-- /releasecast:video -->", re.S)
+
+
+@pytest.fixture
+def github(tmp_path: Path):
+    with FakeGitHub(tmp_path / "github", token=TOKEN) as server:
+        server.add_repo("acme/tool")
+        server.add_repo("acme/blog")
+        server.add_release("acme/tool", "v1.0.0", name="Reel time",
+                           body="* feat: a reel for every release\n* fix: no more tofu\n")
+        yield server
+
+
+def assert_vertical_h264(path: Path) -> None:
+    info = probe(path)
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    audio = next(s for s in info["streams"] if s["codec_type"] == "audio")
+    assert (video["codec_name"], video["width"], video["height"]) == ("h264", 1080, 1920)
+    assert audio["codec_name"] == "aac"
+    assert float(info["format"]["duration"]) >= 5
+
+
+def video_block(post: str) -> str:
+    match = VIDEO_BLOCK.search(post)
+    assert match, "the post has no video markers"
+    return match.group(1).strip()
+
+
+def show(bare: Path, ref: str, path: str, dest: Path) -> Path:
+    dest.write_bytes(subprocess.run(["git", "--git-dir", str(bare), "show", f"{ref}:{path}"],
+                                    capture_output=True, check=True).stdout)
+    return dest
+
+
+def test_repository_storage_commits_the_reel_and_reruns_commit_nothing(tmp_path: Path) -> None:
+    blog = bare_repo(tmp_path / "blog.git")
+    runner = ActionEnv(tmp_path / "runner", config=SHORT_REEL_CONFIG)
+    inputs = {"blog-remote-url": f"file://{blog}"}
+    run = runner.run(release_event(tag="v1.0.0"), inputs=inputs)
+    assert run.returncode == 0, run.log
+    video = run.outputs["video-path"]
+    assert video == "assets/releasecast/hello-world-v1-0-0/reel.mp4" and video in tree(blog)
+    assert run.outputs["video-url"] == "/assets/releasecast/hello-world-v1-0-0/reel.mp4"
+    assert_vertical_h264(show(blog, "main", video, tmp_path / "reel.mp4"))
+    post = git("--git-dir", str(blog), "show", f"main:{run.outputs['post-path']}")
+    assert f'src="{run.outputs["video-url"]}"' in video_block(post)
+    assert f"| Reel | `{video}` (" in run.summary and "| reel |" in run.summary
+
+    again = runner.run(release_event(tag="v1.0.0"), inputs=inputs)
+    assert again.returncode == 0, again.log
+    assert again.outputs["result"] == "unchanged" and commit_count(blog) == 1
+
+
+def test_release_asset_storage_uploads_the_reel_and_links_it(tmp_path: Path,
+                                                             github: FakeGitHub) -> None:
+    runner = ActionEnv(tmp_path / "runner", repository="acme/tool", config=SHORT_REEL_CONFIG)
+    event = github.event_for("acme/tool", "v1.0.0")
+    run = runner.run(event, inputs={"github-token": TOKEN, "blog-repository": "acme/blog",
+                                    "blog-branch": "main", "video-storage": "release-asset"},
+                     extra_env={"GITHUB_SERVER_URL": github.url,
+                                "GITHUB_API_URL": github.api_url})
+    assert run.returncode == 0, run.log
+    url = f"{github.url}/acme/tool/releases/download/v1.0.0/tool-v1-0-0-reel.mp4"
+    assert run.outputs["video-url"] == url and run.outputs["video-path"] == ""
+    files = tree(github.repos["acme/blog"].bare)
+    assert not [f for f in files if f.endswith(".mp4")]
+    assert "assets/releasecast/tool-v1-0-0/reel.en.vtt" in files
+    post = git("--git-dir", str(github.repos["acme/blog"].bare), "show",
+               f"main:{run.outputs['post-path']}")
+    block = video_block(post)
+    assert f'src="{url}"' in block and f"[Download the reel]({url})" in block
+    downloaded = tmp_path / "asset.mp4"
+    downloaded.write_bytes(httpx.get(url).content)
+    assert_vertical_h264(downloaded)
+    assert "[release asset](" in run.summary
+
+
+def test_none_storage_leaves_the_video_out(tmp_path: Path) -> None:
+    blog = bare_repo(tmp_path / "blog.git")
+    runner = ActionEnv(tmp_path / "runner", config=SHORT_REEL_CONFIG)
+    run = runner.run(release_event(tag="v1.0.0"),
+                     inputs={"blog-remote-url": f"file://{blog}", "video-storage": "none"})
+    assert run.returncode == 0, run.log
+    assert not [f for f in tree(blog) if f.endswith(".mp4")]
+    assert run.outputs["video-path"] == run.outputs["video-url"] == ""
+    post = git("--git-dir", str(blog), "show", f"main:{run.outputs['post-path']}")
+    assert video_block(post) == ""
+    assert "| Reel | none in the post |" in run.summary
+
+
+def test_a_reel_over_the_size_limit_is_never_committed(tmp_path: Path,
+                                                        github: FakeGitHub) -> None:
+    blog = github.repos["acme/blog"].bare
+    facts = collect_facts(event=github.event_for("acme/tool", "v1.0.0"))
+    config = parse_config({"reel": {"min_duration": 5, "max_duration": 30,
+                                    "preset": "ultrafast"}, "voice": {"rate": 300}})
+    target = BlogTarget(remote_url=str(blog), branch="main")
+    api = GitHubApi(TOKEN, github.api_url, seconds_between_writes=None)
+    warnings: list[str] = []
+    published = publish_release(facts, config, target, work_dir=tmp_path / "work", api=api,
+                                options=PublishOptions(max_video_bytes=100_000),
+                                warn=warnings.append)
+    assert published.changed and published.video_path is None
+    assert published.video_url.endswith("/releases/download/v1.0.0/tool-v1-0-0-reel.mp4")
+    [warning] = warnings
+    assert re.fullmatch(r"reel\.mp4 is \d+\.\d MiB, too large to commit \(limit 0\.1 MiB\); "
+                        r"uploading it as a release asset instead", warning)
+    assert not [f for f in tree(blog) if f.endswith(".mp4")]
+    assert f'src="{published.video_url}"' in video_block(
+        git("--git-dir", str(blog), "show", f"main:{published.post_path}"))
+    [asset] = github.repos["acme/tool"].releases[0]["assets"]
+    assert asset["size"] > 100_000
