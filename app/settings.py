@@ -82,8 +82,9 @@ class WorkerTuning:
 
 @dataclass(frozen=True)
 class Settings:
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    database_url: str = ""
+    # URLs may carry passwords: kept out of repr, and readable from *_FILE like secrets.
+    redis_url: str = field(default="redis://127.0.0.1:6379/0", repr=False)
+    database_url: str = field(default="", repr=False)
     data_dir: Path = Path(".releasecast")
     queue_name: str = "releasecast"
     webhook_secret: Secret | None = None
@@ -204,10 +205,12 @@ class _Reader:
 
     def read(self) -> Settings:
         web = self.role == "web"
-        redis_url = self.text("REDIS_URL", Settings.redis_url)
+        redis_secret = self.secret("REDIS_URL", required=False)
+        redis_url = redis_secret.reveal() if redis_secret else Settings.redis_url
         if not re.match(r"^(redis|rediss|unix)://", redis_url):
-            self.problems.append(f"REDIS_URL: expected redis://host:port/db, got {redis_url!r}")
-        database_url = self.text("DATABASE_URL")
+            self.problems.append("REDIS_URL: expected redis://[:password@]host:port/db")
+        database_secret = self.secret("DATABASE_URL", required=False)
+        database_url = database_secret.reveal() if database_secret else ""
         if database_url.startswith("postgres://"):  # Heroku-style spelling
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
         elif database_url.startswith("postgresql://"):
