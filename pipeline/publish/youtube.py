@@ -336,7 +336,7 @@ class _Session:
         if not ids:
             return None
         videos = self._call("reading recent uploads", lambda: self.youtube.videos().list(
-            part="snippet,status", id=",".join(ids), maxResults=RECENT_UPLOADS))
+            part="snippet,status", id=",".join(ids)))
         for video in videos.get("items", []):
             if marker in video.get("snippet", {}).get("tags", []):
                 return video

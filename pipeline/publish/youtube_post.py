@@ -142,6 +142,7 @@ def embed_youtube(post_path: Path, video_id: str, url: str) -> None:
     if not _VIDEO_ID.fullmatch(video_id):
         raise PublishError(f"YouTube returned an unexpected video id {video_id!r}")
     post = _read(post_path)
+    original = post.text()
     title = str(post.data.get("title") or "Release video")
     post.head = _set_keys(post.head, {"youtube_id": video_id, "youtube_url": url})
     start = post.body.find(VIDEO_START)
@@ -157,7 +158,8 @@ def embed_youtube(post_path: Path, video_id: str, url: str) -> None:
     check = _parse(post_path, text).data
     if check.get("youtube_id") != video_id or check.get("youtube_url") != url:
         raise PublishError(f"{post_path}: could not record the YouTube video in its front matter")
-    _replace(post_path, text)
+    if text != original:
+        _replace(post_path, text)
 
 
 def _replace(path: Path, text: str) -> None:
