@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .errors import InputError
 from .progress import Progress, quiet
 from .site import Media, check_site, write_site
 from .site.slug import release_slug
@@ -77,6 +78,18 @@ def _art_and_voice(
     def voice() -> Narration:
         from .voice import narrate
 
+        recording = config.voice.recording
+        if recording is not None:
+            from .voice.transcribe import narration_from_recording
+
+            if not recording.is_file():
+                raise InputError(f"voice.recording: file not found: {recording}")
+            with progress.stage("voice", "narration (recorded, timed by Whisper)",
+                                spinner=False):
+                return narration_from_recording(
+                    recording, story, work / "voice", crossfade=config.reel.crossfade,
+                    model=config.voice.whisper_model,
+                )
         with progress.stage("voice", "narration", spinner=False):
             return narrate(
                 story, config.voice, work / "voice", crossfade=config.reel.crossfade,

@@ -72,6 +72,10 @@ class VoiceOptions(_Section):
     rate: Annotated[int, Field(ge=80, le=400)] = 165  # words per minute (espeak-ng -s)
     base_url: str | None = None
     model: str | None = None
+    # Bring your own narration: a recorded voice-over replaces TTS; Whisper (the `whisper`
+    # extra) times its captions. `whisper_model` is a Whisper model name or a local .pt path.
+    recording: Path | None = None
+    whisper_model: str = "base"
 
 
 class WriterOptions(_Section):
@@ -87,6 +91,7 @@ class Config(_Section):
     output: Output = Output()
     reel: ReelOptions = ReelOptions()
     voice: VoiceOptions = VoiceOptions()
+    voices: dict[str, VoiceOptions] = Field(default_factory=dict)  # per dubbed language
     writer: WriterOptions = WriterOptions()
     languages: list[str] = Field(default_factory=list)
     translator: str = "apertium"
@@ -160,6 +165,8 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         update={"logo": resolve(config.brand.logo), "font": resolve(config.brand.font)}
     )
     reel = config.reel.model_copy(update={"music": resolve(config.reel.music)})
+    voice = config.voice.model_copy(update={"recording": resolve(config.voice.recording)})
     return config.model_copy(
-        update={"brand": brand, "reel": reel, "templates": resolve(config.templates)}
+        update={"brand": brand, "reel": reel, "voice": voice,
+                "templates": resolve(config.templates)}
     )

@@ -7,7 +7,6 @@ themselves in :data:`WRITERS` under their own names.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from ..config import Config
@@ -21,15 +20,11 @@ WRITERS: dict[str, Callable[[], Writer]] = {
     "template": lambda: template.write,
 }
 
-
-def _register_optional_writers() -> None:
-    with contextlib.suppress(ImportError):
-        from . import llm  # noqa: F401 - registers "gemini" and "openai"
+from . import llm  # noqa: E402, F401 - registers "gemini" and "openai"; needs no optional package
 
 
 def write_story(facts: ReleaseFacts, config: Config) -> Story:
     """Run the configured writer."""
-    _register_optional_writers()
     name = config.writer.backend
     if name not in WRITERS:
         known = ", ".join(sorted(WRITERS))
