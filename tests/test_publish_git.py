@@ -161,3 +161,13 @@ def test_backoff_grows_and_is_capped() -> None:
     for failures, base in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 8.0)]:
         for _ in range(20):
             assert 0.5 * base <= backoff.delay(failures) <= 1.5 * base
+
+
+def test_two_runs_creating_the_same_new_branch_both_land(remote: Path, tmp_path: Path) -> None:
+    a = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "a", backoff=FAST)
+    b = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "b", backoff=FAST)
+    a.commit([write(a, "_posts/a.md", "A")], "A")
+    b.commit([write(b, "_posts/b.md", "B")], "B")
+    a.push()
+    b.push()
+    assert tree(remote, "gh-pages") == ["_posts/a.md", "_posts/b.md"]
