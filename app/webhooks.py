@@ -15,7 +15,7 @@ from gidgethub import routing, sansio
 from rq import Queue
 from starlette.concurrency import run_in_threadpool
 
-from .queue import enqueue_release, release_key
+from .queue import Enqueued, enqueue_release, release_key
 from .runs import RunRequest, RunStore
 from .settings import Settings
 
@@ -92,9 +92,7 @@ async def _on_release(event: sansio.Event, ctx: WebhookContext) -> Reply:
     )
     claim = release_key(repository.get("id") or repository["full_name"],
                         release.get("id") or release["tag_name"], prerelease)
-    enqueued = await run_in_threadpool(
-        enqueue_release, ctx.queue, request, release=claim, settings=ctx.settings
-    )
+    enqueued = await run_in_threadpool(_enqueue_and_record, ctx, request, claim)
     if enqueued.duplicate:
         return Reply(
             202,
@@ -102,17 +100,21 @@ async def _on_release(event: sansio.Event, ctx: WebhookContext) -> Reply:
             {"status": "duplicate", "job_id": enqueued.duplicate_of,
              "reason": "this delivery or release was already accepted"},
         )
-    await run_in_threadpool(_record_queued, ctx.runs, request)
     return Reply(202, "queued", {"status": "queued", "job_id": enqueued.job_id,
                                  "job_url": f"/jobs/{enqueued.job_id}"})
 
 
-def _record_queued(runs: RunStore, request: RunRequest) -> None:
-    # The job is already safely queued; the worker creates the row if this write fails.
-    try:
-        runs.record_queued(request)
-    except Exception as exc:  # never turn an enqueued delivery into an error
-        log.warning("run %s queued but not recorded yet: %s", request.run_id, type(exc).__name__)
+def _enqueue_and_record(ctx: WebhookContext, request: RunRequest, claim: str) -> Enqueued:
+    """One trip to the thread pool: claim and enqueue (Redis), then record the run."""
+    enqueued = enqueue_release(ctx.queue, request, release=claim, settings=ctx.settings)
+    if not enqueued.duplicate:
+        # The job is already safely queued; the worker creates the row if this write fails.
+        try:
+            ctx.runs.record_queued(request)
+        except Exception as exc:  # never turn an enqueued delivery into an error
+            log.warning("run %s queued but not recorded yet: %s", request.run_id,
+                        type(exc).__name__)
+    return enqueued
 
 
 for _action in ("published", "released", "prereleased"):
