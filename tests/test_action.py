@@ -255,3 +255,20 @@ def test_two_releases_racing_to_push_both_land(runner: ActionEnv, blog: Path,
     assert git("--git-dir", str(blog), "rev-list", "--merges", "main") == ""
     assert {r.outputs["commit-sha"] for r in runs} <= set(
         git("--git-dir", str(blog), "rev-list", "main").splitlines())
+
+
+@pytest.mark.parametrize(("fixture", "result"), [
+    ("released.json", "dry-run"),
+    ("created.with-installation.payload.json", "dry-run"),
+    ("edited.payload.json", "dry-run"),
+    ("prereleased.payload.json", "skipped"),
+    ("deleted.payload.json", "skipped"),
+])
+def test_github_sample_payloads_as_delivered(runner: ActionEnv, blog: Path, fixture: str,
+                                             result: str) -> None:
+    event = json.loads((FIXTURES / "release" / fixture).read_text())
+    run = runner.run(event, inputs=blog_inputs(blog, **{"dry-run": "true"}))
+    assert run.returncode == 0, run.log
+    assert run.outputs["result"] == result
+    if result == "dry-run":
+        assert run.outputs["post-path"] == "_posts/2019-05-15-hello-world-0-0-1.md"

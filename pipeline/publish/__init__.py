@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..config import Config
 from ..errors import InputError
@@ -24,6 +24,9 @@ from ..progress import Progress, quiet
 from ..structure import ReleaseFacts
 from .git import ACTIONS_BOT, Backoff, BlogCheckout, GitAuth, GitIdentity, remote_default_branch
 from .github_api import GitHubApi
+
+if TYPE_CHECKING:
+    from ..build import BuildResult
 
 VideoStorage = Literal["repository", "release-asset", "none"]
 PublishMode = Literal["push", "pull-request"]
@@ -58,7 +61,7 @@ class PublishOptions:
 class Published:
     """What was produced and where it landed. Paths are relative to the blog repository."""
 
-    build: object  # pipeline.build.BuildResult
+    build: BuildResult
     branch: str
     post_path: str
     post_url: str
@@ -87,7 +90,7 @@ def _rewrite_video_block(post: Path, edit: Callable[[str], str]) -> None:
     post.write_text(text[: match.start(2)] + block + text[match.end(2):], encoding="utf-8")
 
 
-def _place_videos(build, site: Path, options: PublishOptions, api: GitHubApi | None,
+def _place_videos(build: BuildResult, site: Path, options: PublishOptions, api: GitHubApi | None,
                   warn: Callable[[str], None]) -> tuple[str | None, str | None]:
     """Apply the storage policy to every reel in the site. Returns (video path kept in the
     repository, URL the post links to)."""
@@ -155,7 +158,7 @@ def publish_release(
     options: PublishOptions | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
-    build_options: dict | None = None,
+    build_options: dict[str, Any] | None = None,
 ) -> Published:
     """Clone the blog, build the release into it, apply the video policy, commit and push (or
     open a pull request). A re-run for the same release changes nothing and commits nothing."""
@@ -215,8 +218,9 @@ def publish_release(
     return published
 
 
-def _commit_and_send(checkout: BlogCheckout, build, target: BlogTarget, published: Published,
-                     api: GitHubApi | None, note: Callable[[str], None]) -> None:
+def _commit_and_send(checkout: BlogCheckout, build: BuildResult, target: BlogTarget,
+                     published: Published, api: GitHubApi | None,
+                     note: Callable[[str], None]) -> None:
     facts: ReleaseFacts = build.facts
     output = build.output
     assets_dirs = {_repo_path(target.site_path, p.parent) for p in output.assets}
