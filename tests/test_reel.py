@@ -247,7 +247,8 @@ def zoomed(work, slides) -> tuple[Reel, Narration]:
     story = short_story()
     timed = narrate(story, VoiceOptions(), work / "voice-cut", crossfade=0)
     options = ReelOptions(zoom=True, crossfade=0, captions=False, preset="ultrafast")
-    return render_reel(slides, timed, options, work / "zoom.mp4"), timed
+    # a "%" in the folder must not be taken for part of ffmpeg's image-sequence pattern
+    return render_reel(slides, timed, options, work / "100% zoom" / "zoom.mp4"), timed
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from pathlib import Path
 
@@ -56,8 +57,13 @@ def render_reel(
             [plain[i] if seg.caption is None else captioned[seg.caption] for seg in span.segments]
             for i, span in enumerate(spans)
         ]
-        command = graph.build(spans, stills, narration.audio, zoom=options.zoom, music=music,
-                              music_gain_db=music_gain, total_frames=total_frames)
+        command = graph.build(spans, stills, narration.audio, sequence_dir=Path(tmp),
+                              zoom=options.zoom, music=music, music_gain_db=music_gain,
+                              total_frames=total_frames)
+        pattern = graph.sequence_pattern(Path(tmp))
+        for number, still in enumerate(command.sequence):
+            # links, not copies: the slides from the art stage are used as they are
+            os.symlink(still.resolve(), pattern % number)
         run_ffmpeg(
             [*command.args, "-filter_complex", ";".join(command.graph),
              "-map", command.video, "-map", command.audio,

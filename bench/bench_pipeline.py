@@ -1,0 +1,307 @@
+"""Benchmark: the voice and reel stages and the whole pipeline, against their baselines.
+
+Measured in the same run, interleaved, on the demo release (``pipeline.demo_project``):
+
+* ``floor``    ffmpeg encoding a constant 1080x1920 colour of the reel's duration, with the
+               narration, the same encoder settings and container (nothing is cheaper).
+* ``reel``     ``pipeline.reel.render_reel`` on the demo's slides and narration.
+* ``moviepy``  the same timeline (the same captioned stills, crossfades, audio) composed per
+               frame by moviepy 2 (ImageClip + CrossFadeIn, libx264 veryfast).
+* ``voice``    ``pipeline.voice.narrate`` on the demo's story.
+* ``pipeline`` facts from the demo git checkout + ``build_release`` (story, art, voice, reel,
+               site) into a fresh Jekyll site.
+
+Each job runs in its own Python process, so its CPU time and peak memory (the process itself,
+and its largest child: ffmpeg, espeak-ng) are its own. A child's peak is read from
+``RUSAGE_CHILDREN``, an upper bound: Linux counts the job process's memory at the moment it
+started the child too. Medians of ``--runs`` runs are printed
+with the ratios the project targets, and everything is written as JSON.
+
+    .venv/bin/python bench/bench_pipeline.py --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+JOBS = ("floor", "reel", "moviepy", "voice", "pipeline")
+TARGETS = {  # name: (numerator, denominator, comparison, bound)
+    "reel/floor": ("reel", "floor", "<=", 2.0),
+    "pipeline/floor": ("pipeline", "floor", "<=", 2.5),
+    "moviepy/reel": ("moviepy", "reel", ">=", 5.0),
+}
+RSS_LIMIT_MB = 600
+
+
+# --- setup (once per benchmark) -----------------------------------------------------------------
+
+def prepare(scratch: Path) -> dict:
+    """The demo release's facts, story, slides, narration and the reel's captioned stills."""
+    from pipeline.art import render_artwork
+    from pipeline.config import Config
+    from pipeline.demo_project import create_demo_project
+    from pipeline.facts import collect_facts
+    from pipeline.reel.segments import slide_spans
+    from pipeline.reel.stills import prepare_stills
+    from pipeline.story import write_story
+    from pipeline.voice import narrate
+
+    config = Config()
+    project = create_demo_project(scratch / "project")
+    facts = collect_facts(repo=project.repo, tag=project.tag, event=project.event)
+    story = write_story(facts, config)
+    artwork = render_artwork(facts, story, config.brand, scratch / "art")
+    narration = narrate(story, config.voice, scratch / "voice", crossfade=config.reel.crossfade,
+                        min_duration=config.reel.min_duration,
+                        max_duration=config.reel.max_duration)
+    spans = slide_spans(narration, config.reel.crossfade, captions=True)
+    (scratch / "stills").mkdir()
+    plain, captioned = prepare_stills(artwork.slides, narration, spans, config.brand,
+                                      scratch / "stills")
+    timeline = [
+        [(str(plain[i] if seg.caption is None else captioned[seg.caption]), seg.frames)
+         for seg in span.segments]
+        for i, span in enumerate(spans)
+    ]
+    return {"project": project, "story": story, "slides": artwork.slides,
+            "narration": narration, "timeline": timeline, "config": config,
+            "sentences": sum(len(s.narration) for s in story.slides)}
+
+
+# --- the jobs (each in its own process) -----------------------------------------------------
+
+def job_floor(state: dict, out: Path) -> dict:
+    from pipeline.reel.encode import audio_codec_args, container_args, video_codec_args
+    from pipeline.tools import ffmpeg_exe
+
+    narration = state["narration"]
+    options = state["config"].reel
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+         f"color=c=#0f172a:s=1080x1920:r=30:d={narration.duration:.4f}",
+         "-i", str(narration.audio), "-map", "0:v", "-map", "1:a",
+         *video_codec_args(options), *audio_codec_args(), *container_args(), str(out)],
+        check=True)
+    return {}
+
+
+def job_reel(state: dict, out: Path) -> dict:
+    import pipeline.reel.render as render
+
+    split: dict[str, float] = {}
+    prepare_stills = render.prepare_stills
+
+    def timed_stills(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return prepare_stills(*args, **kwargs)
+        finally:
+            split["stills_s"] = time.perf_counter() - start
+
+    render.prepare_stills = timed_stills  # bench-only: how the time splits between Python/ffmpeg
+    render.render_reel(state["slides"], state["narration"], state["config"].reel, out,
+                       brand=state["config"].brand)
+    return split
+
+
+def job_moviepy(state: dict, out: Path) -> dict:
+    from moviepy import AudioFileClip, ImageClip, concatenate_videoclips, vfx
+
+    fps = 30
+    options = state["config"].reel
+    fade = options.crossfade
+    slides = []
+    for index, segments in enumerate(state["timeline"]):
+        clip = concatenate_videoclips(
+            [ImageClip(path).with_duration(frames / fps) for path, frames in segments])
+        slides.append(clip.with_effects([vfx.CrossFadeIn(fade)]) if index and fade else clip)
+    video = concatenate_videoclips(slides, method="compose", padding=-fade)
+    video = video.with_audio(AudioFileClip(str(state["narration"].audio)))
+    video.write_videofile(
+        str(out), fps=fps, codec="libx264", preset=options.preset, audio_codec="aac",
+        audio_fps=48000, pixel_format="yuv420p", logger=None,
+        ffmpeg_params=["-crf", str(options.crf), "-profile:v", "high", "-movflags", "+faststart"],
+    )
+    return {}
+
+
+def job_voice(state: dict, out: Path) -> dict:
+    from pipeline.voice import narrate
+
+    config = state["config"]
+    narrate(state["story"], config.voice, out.parent / "voice", crossfade=config.reel.crossfade,
+            min_duration=config.reel.min_duration, max_duration=config.reel.max_duration)
+    return {}
+
+
+def job_pipeline(state: dict, out: Path) -> dict:
+    from pipeline.build import build_release
+    from pipeline.facts import collect_facts
+    from pipeline.site.scaffold import create_site
+
+    project = state["project"]
+    start = time.perf_counter()
+    facts = collect_facts(repo=project.repo, tag=project.tag, event=project.event)
+    facts_s = time.perf_counter() - start
+    site = out.parent / "site"
+    create_site(site, title="bench")
+    result = build_release(facts, state["config"], site, work_dir=out.parent / "work")
+    return {"stages_s": {"facts": round(facts_s, 3), **result.timings}}
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. (ru_maxrss would include the parent's: Linux carries the
+    high-water mark across fork+exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_job(name: str, state_file: Path, out: Path) -> None:
+    """Child process: run one job, print its measurements as one JSON line."""
+    state = pickle.loads(state_file.read_bytes())
+    job = globals()[f"job_{name}"]
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    extra = job(state, out)
+    wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (own.ru_utime - before.ru_utime + own.ru_stime - before.ru_stime
+           + kids.ru_utime + kids.ru_stime)
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rss_self_mb": peak_rss_mb(),
+                      "rss_child_mb": kids.ru_maxrss / 1024, **extra}))
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+def measure(name: str, state_file: Path, scratch: Path, run: int) -> dict:
+    folder = scratch / f"{name}-{run}"
+    folder.mkdir()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--job", name, "--state", str(state_file),
+         "--out", str(folder / "out.mp4")], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"bench: job {name} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def summarize(samples: dict[str, list[dict]]) -> dict:
+    summary: dict[str, dict] = {}
+    for name, runs in samples.items():
+        summary[name] = {
+            key: round(statistics.median(r[key] for r in runs), 3)
+            for key in ("wall_s", "cpu_s", "rss_self_mb", "rss_child_mb")
+        }
+        summary[name]["rss_peak_mb"] = max(summary[name]["rss_self_mb"],
+                                           summary[name]["rss_child_mb"])
+        if "stills_s" in runs[0]:
+            summary[name]["stills_s"] = round(statistics.median(r["stills_s"] for r in runs), 3)
+        if "stages_s" in runs[0]:
+            stages = runs[0]["stages_s"].keys()
+            summary[name]["stages_s"] = {
+                stage: round(statistics.median(r["stages_s"][stage] for r in runs), 3)
+                for stage in stages
+            }
+    return summary
+
+
+def ratios(summary: dict) -> dict:
+    result = {}
+    for label, (top, bottom, op, bound) in TARGETS.items():
+        if top not in summary or bottom not in summary:
+            continue
+        for metric in ("wall_s", "cpu_s"):
+            value = summary[top][metric] / summary[bottom][metric]
+            met = value <= bound if op == "<=" else value >= bound
+            result[f"{label} ({metric[:-2]})"] = {"value": round(value, 2),
+                                                   "target": f"{op} {bound}", "met": met}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each job (default 3)")
+    parser.add_argument("--skip", action="append", default=[], choices=JOBS,
+                        help="leave a job out (repeatable), e.g. --skip moviepy")
+    parser.add_argument("--json", type=Path, help="result file (default bench/results/...)")
+    parser.add_argument("--job", choices=JOBS, help=argparse.SUPPRESS)
+    parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.job:
+        run_job(args.job, args.state, args.out)
+        return
+
+    jobs = [job for job in JOBS if job not in args.skip]
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="releasecast-bench-") as tmp:
+        scratch = Path(tmp)
+        started = time.perf_counter()
+        state = prepare(scratch)
+        print(f"setup: {time.perf_counter() - started:.1f} s; reel "
+              f"{state['narration'].duration:.1f} s, {len(state['slides'])} slides, "
+              f"{state['sentences']} sentences", flush=True)
+        state_file = scratch / "state.pickle"
+        state_file.write_bytes(pickle.dumps(state))
+        samples: dict[str, list[dict]] = {job: [] for job in jobs}
+        for run in range(args.runs):
+            for job in jobs:  # interleaved: each run measures every job once
+                sample = measure(job, state_file, scratch, run)
+                samples[job].append(sample)
+                print(f"run {run + 1}/{args.runs} {job:9s} wall {sample['wall_s']:6.2f} s  "
+                      f"cpu {sample['cpu_s']:6.2f} s  rss {sample['rss_self_mb']:5.0f} / "
+                      f"{sample['rss_child_mb']:5.0f} MB", flush=True)
+        duration = state["narration"].duration
+    summary = summarize(samples)
+    checks = ratios(summary)
+    peak = max(s["rss_peak_mb"] for s in summary.values())
+    checks["peak RSS MB"] = {"value": round(peak, 1), "target": f"< {RSS_LIMIT_MB}",
+                             "met": peak < RSS_LIMIT_MB}
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_before": [round(x, 2) for x in load_before],
+                    "load_after": [round(x, 2) for x in os.getloadavg()]},
+        "reel_seconds": duration, "runs": args.runs, "medians": summary, "targets": checks,
+        "samples": samples,
+    }
+    print("\nmedians:")
+    for name, values in summary.items():
+        line = (f"  {name:9s} wall {values['wall_s']:6.2f} s  cpu {values['cpu_s']:6.2f} s  "
+                f"peak rss {values['rss_peak_mb']:5.0f} MB")
+        if "stills_s" in values:
+            line += f"  (stills {values['stills_s']:.2f} s)"
+        print(line)
+        if "stages_s" in values:
+            print("            stages: " + ", ".join(
+                f"{k} {v:.2f}" for k, v in values["stages_s"].items()))
+    print("targets:")
+    for label, check in checks.items():
+        print(f"  {label:24s} {check['value']:>7}  target {check['target']:7s} "
+              f"{'ok' if check['met'] else 'MISSED'}")
+    path = args.json or ROOT / "bench" / "results" / (
+        f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
