@@ -258,14 +258,15 @@ class YouTubeStep:
         import os
 
         env = os.environ if env is None else env
-        secrets = [text(name).strip() for name in SECRET_INPUTS]
+        values = {name: text(name).strip() for name in INPUT_NAMES}
+        secrets = [values[name] for name in SECRET_INPUTS]
         if not any(secrets):
             return None
         token_uri = env.get(TOKEN_URI_ENV) or GOOGLE_TOKEN_URI
         auth = YouTubeAuth(*secrets, token_uri=token_uri)  # names what is missing
-        options = options_from_inputs(privacy=text("youtube-privacy"),
-                                      playlist=text("youtube-playlist"),
-                                      publish_at=text("youtube-publish-at"))
+        options = options_from_inputs(privacy=values["youtube-privacy"],
+                                      playlist=values["youtube-playlist"],
+                                      publish_at=values["youtube-publish-at"])
         return cls(auth, options, Transport(api_endpoint=env.get(ENDPOINT_ENV) or None,
                                             ca_certs=env.get("HTTPLIB2_CA_CERTS") or None))
 
