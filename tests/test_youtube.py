@@ -417,3 +417,33 @@ def test_missing_secrets_are_named_not_shown():
         YouTubeAuth("id", "secret-value", " ")
     assert "secret-value" not in str(error.value)
     assert "secret-value" not in repr(YouTubeAuth("id", "secret-value", "token-value"))
+
+
+def test_action_step_from_inputs() -> None:
+    from pipeline.publish.youtube import ENDPOINT_ENV, TOKEN_URI_ENV, YouTubeStep
+
+    asked: list[str] = []
+
+    def inputs(values: dict[str, str]):
+        def text(name: str) -> str:
+            asked.append(name)
+            return values.get(name, "")
+        return text
+
+    assert YouTubeStep.from_inputs(inputs({}), env={}) is None
+    assert set(asked) == {"youtube-client-id", "youtube-client-secret", "youtube-refresh-token",
+                          "youtube-privacy", "youtube-playlist", "youtube-publish-at"}
+    with pytest.raises(InputError, match="needs youtube-client-secret, youtube-refresh-token"):
+        YouTubeStep.from_inputs(inputs({"youtube-client-id": "id"}), env={})
+    step = YouTubeStep.from_inputs(
+        inputs({"youtube-client-id": "id", "youtube-client-secret": "s3cret",
+                "youtube-refresh-token": "1//tok", "youtube-privacy": "public"}),
+        env={ENDPOINT_ENV: "https://127.0.0.1:9", TOKEN_URI_ENV: "https://127.0.0.1:9/token"})
+    assert step is not None and step.options.privacy == "public"
+    assert step.transport.api_endpoint == "https://127.0.0.1:9"
+    assert step.auth.token_uri == "https://127.0.0.1:9/token"
+    assert step.secrets() == ["s3cret", "1//tok"] and step.url == ""
+    default = YouTubeStep.from_inputs(inputs({"youtube-client-id": "i", "youtube-client-secret":
+                                              "s", "youtube-refresh-token": "t"}), env={})
+    assert default.auth.token_uri == "https://oauth2.googleapis.com/token"
+    assert default.transport.api_endpoint is None
