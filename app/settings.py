@@ -88,6 +88,7 @@ class Settings:
     data_dir: Path = Path(".releasecast")
     queue_name: str = "releasecast"
     webhook_secret: Secret | None = None
+    previous_webhook_secret: Secret | None = None  # still accepted while a rotation rolls out
     admin_token: Secret | None = None
     metrics_token: Secret | None = None
     app_id: str | None = None
@@ -263,6 +264,9 @@ class _Reader:
             data_dir=Path(self.text("RELEASECAST_DATA_DIR", ".releasecast")),
             queue_name=self.text("RELEASECAST_QUEUE", Settings.queue_name),
             webhook_secret=self.secret("RELEASECAST_WEBHOOK_SECRET", required=web, min_length=16),
+            previous_webhook_secret=self.secret(
+                "RELEASECAST_WEBHOOK_SECRET_PREVIOUS", required=False, min_length=16
+            ),
             admin_token=self.secret(
                 "RELEASECAST_ADMIN_TOKEN", required=web, min_length=_MIN_TOKEN_LENGTH
             ),

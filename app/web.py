@@ -145,19 +145,17 @@ class ReleasecastApp:
             return self._count("unverified", Reply(
                 413, "too_large",
                 {"status": "error", "reason": f"body over {self.settings.max_body_bytes} bytes"}))
-        signature = request.headers.get("x-hub-signature-256")
-        if not signature:
+        signature = request.headers.get("x-hub-signature-256", "")
+        if not signature.startswith("sha256="):
             return self._count("unverified", Reply(
                 401, "unauthorized", {"status": "error", "reason": "missing X-Hub-Signature-256"}))
-        headers = {k: v for k, v in request.headers.items() if k != "x-hub-signature"}
-        assert self.settings.webhook_secret is not None
-        try:
-            event = sansio.Event.from_http(
-                headers, body, secret=self.settings.webhook_secret.reveal()
-            )
-        except ValidationFailure:
+        secret = self._matching_secret(body, signature)
+        if secret is None:
             return self._count("unverified", Reply(
                 401, "unauthorized", {"status": "error", "reason": "signature does not match"}))
+        headers = {k: v for k, v in request.headers.items() if k != "x-hub-signature"}
+        try:
+            event = sansio.Event.from_http(headers, body, secret=secret)
         except BadRequest as exc:
             # gidgethub reports undecodable JSON as an unsupported media type; say which.
             if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
@@ -187,6 +185,18 @@ class ReleasecastApp:
         log.info("delivery %s %s -> %s %s", event.delivery_id, event.event, reply.status,
                  reply.result)
         return self._count(event.event, reply)
+
+    def _matching_secret(self, body: bytes, signature: str) -> str | None:
+        """The configured secret (current, or previous during a rotation) that signed it."""
+        for secret in (self.settings.webhook_secret, self.settings.previous_webhook_secret):
+            if secret is None:
+                continue
+            try:
+                sansio.validate_event(body, signature=signature, secret=secret.reveal())
+            except ValidationFailure:
+                continue
+            return secret.reveal()
+        return None
 
     def _count(self, event: str, reply: Reply) -> Reply:
         self.metrics.deliveries.labels(event=event, result=reply.result).inc()

@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_fixtures import REPO_ROOT, make_private_key
+from app_fixtures import (
+    REPO_ROOT,
+    CliProcess,
+    RedisServer,
+    free_port,
+    make_private_key,
+    redis_server_fixture,  # noqa: F401 - the redis_server fixture
+    wait_until,
+)
 
 from app.security import Authenticator, RateLimiter
 from app.settings import RateLimit, Secret, Settings, SettingsError
@@ -128,3 +136,58 @@ def test_commands_refuse_bad_settings_in_one_line(command: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("releasecast: error: ")
     assert "Traceback" not in proc.stderr
     assert "leaky-secret-value" not in proc.stderr + proc.stdout
+
+
+def test_env_file_fills_in_what_the_environment_lacks(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.commands.app import load_env_file
+    from pipeline.errors import InputError
+
+    env_file = tmp_path / "app.env"
+    env_file.write_text("# local App\nexport RC_TEST_A=one\nRC_TEST_B = 'two words'\n\n"
+                        'RC_TEST_C="three"\n')
+    monkeypatch.setenv("RC_TEST_C", "from the environment")
+    for key in ("RC_TEST_A", "RC_TEST_B"):
+        monkeypatch.delenv(key, raising=False)
+    load_env_file(env_file)
+    assert os.environ["RC_TEST_A"] == "one"
+    assert os.environ["RC_TEST_B"] == "two words"
+    assert os.environ["RC_TEST_C"] == "from the environment"
+    env_file.write_text("RC_TEST_D=ok\nthis is not a setting\n")
+    with pytest.raises(InputError, match=r"line 2: expected KEY=VALUE"):
+        load_env_file(env_file)
+
+
+def test_the_two_local_commands_start_from_an_env_file(redis_server: RedisServer,
+                                                       tmp_path: Path) -> None:
+    """docs/app.md's local setup: `serve --env-file` and `worker --env-file`, SQLite default."""
+    make_private_key(tmp_path / "app.pem")
+    (tmp_path / "app.env").write_text(
+        f"RELEASECAST_WEBHOOK_SECRET={'w' * 24}\nRELEASECAST_ADMIN_TOKEN={'a' * 24}\n"
+        f"GITHUB_APP_ID=1\nGITHUB_APP_PRIVATE_KEY_FILE={tmp_path / 'app.pem'}\n"
+        f"REDIS_URL={redis_server.url}\nRELEASECAST_DATA_DIR={tmp_path / 'data'}\n")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RELEASECAST_", "GITHUB_", "REDIS_", "DATABASE_"))}
+    worker = subprocess.run([sys.executable, "-m", "pipeline.cli", "worker", "--burst",
+                             "--env-file", str(tmp_path / "app.env")], env=env, cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    assert (tmp_path / "data" / "releasecast.db").is_file()  # SQLite, migrated
+    port = free_port()
+    serve = CliProcess(["serve", "--port", str(port), "--env-file", str(tmp_path / "app.env")],
+                       env, tmp_path / "serve.log")
+    try:
+        health = wait_until(lambda: _get(f"http://127.0.0.1:{port}/health"), 30, 0.1,
+                            what="serve")
+        assert health.json() == {"status": "ok", "redis": "ok", "database": "ok"}
+    finally:
+        serve.stop()
+
+
+def _get(url: str):  # type: ignore[no-untyped-def]
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return None

@@ -24,12 +24,15 @@ from app_fixtures import (
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+PREVIOUS_SECRET = "the-secret-before-rotation-42"
+
 
 @pytest.fixture(scope="module")
 def server(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("app-data")
     env = app_env(redis_url=redis_server.url, database_url=f"sqlite:///{data}/runs.db",
-                  data_dir=data, RELEASECAST_MAX_BODY_BYTES="65536")
+                  data_dir=data, RELEASECAST_MAX_BODY_BYTES="65536",
+                  RELEASECAST_WEBHOOK_SECRET_PREVIOUS=PREVIOUS_SECRET)
     web = WebServer(env, data / "serve.log")
     yield web
     web.stop()
@@ -91,14 +94,25 @@ def test_missing_signature_is_401(server: WebServer, queue: Queue) -> None:
     assert queue.count == 0
 
 
+def test_during_a_rotation_the_previous_secret_still_works(server: WebServer,
+                                                          queue: Queue) -> None:
+    response = server.post_delivery("release", release_payload(release_id=520),
+                                    secret=PREVIOUS_SECRET)
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    assert queue.count == 1
+
+
 def test_a_sha1_signature_alone_is_not_accepted(server: WebServer, queue: Queue) -> None:
     import hashlib
     import hmac
 
     headers, body = delivery("release", release_payload(release_id=505), secret=None)
-    headers["X-Hub-Signature"] = "sha1=" + hmac.new(WEBHOOK_SECRET.encode(), body,
-                                                    hashlib.sha1).hexdigest()
+    sha1 = "sha1=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha1).hexdigest()
+    headers["X-Hub-Signature"] = sha1
     with server.client() as client:
+        response = client.post("/webhook", content=body, headers=headers)
+        assert response.status_code == 401
+        headers["X-Hub-Signature-256"] = sha1  # not even under the SHA-256 header
         response = client.post("/webhook", content=body, headers=headers)
     assert response.status_code == 401
     assert queue.count == 0

@@ -3,13 +3,47 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+from pathlib import Path
 
 import click
+
+from ..errors import InputError
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def load_env_file(path: Path | None) -> None:
+    """``KEY=VALUE`` lines (``#`` comments, optional quotes) into the environment; variables
+    already set win, so a deployment can override the file."""
+    if path is None:
+        return
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--env-file {path}: cannot read: {getattr(exc, 'strerror', exc)}"
+                         ) from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise InputError(f"--env-file {path}, line {number}: expected KEY=VALUE")
+        key, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(key, value)
+
+
+env_file_option = click.option(
+    "--env-file", type=click.Path(path_type=Path, dir_okay=False),
+    help="Read settings from this KEY=VALUE file (the environment wins).")
 
 
 @click.command("serve")
@@ -21,14 +55,16 @@ def configure_logging(level: str) -> None:
               help="Proxies whose forwarding headers are trusted.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
+@env_file_option
 def serve(host: str, port: int, proxy_headers: bool, forwarded_allow_ips: str,
-          log_level: str) -> None:
+          log_level: str, env_file: Path | None) -> None:
     """Run the App's web server. Settings come from the environment (see docs/app.md)."""
     import uvicorn
 
     from app.settings import Settings
     from app.web import create_app
 
+    load_env_file(env_file)
     settings = Settings.from_env(role="web")  # every problem reported at once, before binding
     configure_logging(log_level)
     uvicorn.run(

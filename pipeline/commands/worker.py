@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from .app import configure_logging
+from .app import configure_logging, env_file_option, load_env_file
 
 
 @click.command("worker")
@@ -14,11 +16,14 @@ from .app import configure_logging
               help="Worker processes to run and supervise on this machine.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
-def worker(burst: bool, name: str | None, processes: int, log_level: str) -> None:
+@env_file_option
+def worker(burst: bool, name: str | None, processes: int, log_level: str,
+           env_file: Path | None) -> None:
     """Take release jobs from the queue and publish them (settings from the environment)."""
     from app.settings import Settings
     from app.worker import run_worker
 
+    load_env_file(env_file)
     settings = Settings.from_env(role="worker")
     configure_logging(log_level)
     run_worker(settings, burst=burst, name=name, processes=processes,
