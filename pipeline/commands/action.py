@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import yaml
@@ -25,7 +25,9 @@ from ..publish import (
     VIDEO_STORAGES,
     BlogTarget,
     Published,
+    PublishMode,
     PublishOptions,
+    VideoStorage,
     publish_release,
 )
 from ..publish.git import GitAuth
@@ -57,11 +59,11 @@ class ActionSettings:
     blog_repository: str
     blog_branch: str
     blog_remote_url: str
-    publish_mode: str
+    publish_mode: PublishMode
     config: str
     dry_run: bool
     include_prereleases: bool
-    video_storage: str
+    video_storage: VideoStorage
     tag: str
 
     @classmethod
@@ -79,11 +81,12 @@ class ActionSettings:
             blog_repository=blog,
             blog_branch=inputs.text("blog-branch"),
             blog_remote_url=inputs.text("blog-remote-url"),
-            publish_mode=inputs.choice("publish-mode", PUBLISH_MODES, "push"),
+            publish_mode=cast(PublishMode, inputs.choice("publish-mode", PUBLISH_MODES, "push")),
             config=inputs.text("config", ".github/releasecast.yml"),
             dry_run=inputs.flag("dry-run"),
             include_prereleases=inputs.flag("include-prereleases"),
-            video_storage=inputs.choice("video-storage", VIDEO_STORAGES, "repository"),
+            video_storage=cast(VideoStorage,
+                               inputs.choice("video-storage", VIDEO_STORAGES, "repository")),
             tag=inputs.text("tag"),
         )
 
@@ -227,15 +230,14 @@ def _publish(cmd: Commands, ctx: RunnerContext, settings: ActionSettings, config
     if branch is None and api is not None and not settings.blog_remote_url:
         branch = api.pages_branch(settings.blog_repository)
     target = BlogTarget(remote_url=remote, branch=branch, site_path=settings.site_path,
-                        repository=settings.blog_repository, mode=settings.publish_mode)  # type: ignore[arg-type]
-    options = PublishOptions(video_storage=settings.video_storage,  # type: ignore[arg-type]
-                             dry_run=settings.dry_run)
+                        repository=settings.blog_repository, mode=settings.publish_mode)
+    options = PublishOptions(video_storage=settings.video_storage, dry_run=settings.dry_run)
     work = Path(tempfile.mkdtemp(prefix="releasecast-action-"))
     try:
         with cmd.group(f"releasecast: {facts.repository.full_name} {facts.tag}"):
             published = publish_release(
                 facts, config, target, work_dir=work, auth=auth, api=api, options=options,
-                progress=Progress(), warn=lambda message: cmd.warning(message),
+                progress=Progress(), warn=cmd.warning,
             )
         post_url = _absolute_post_url(published.build.site, published.post_url)
         write_outputs(ctx.output_file, {
