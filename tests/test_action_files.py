@@ -75,6 +75,35 @@ def test_dockerfile_installs_through_the_shared_script_and_runs_the_entrypoint()
                        for a in allowed), source
 
 
+def test_image_context_builds_the_package_with_its_entrypoint(tmp_path: Path) -> None:
+    """What the image's `pip install` sees: only the files the COPY lines bring in (minus what
+    .dockerignore drops). Build the wheel from exactly that and check the entrypoint is in it."""
+    import zipfile
+
+    text = (ROOT / "Dockerfile").read_text()
+    context = tmp_path / "image"
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        *sources, dest = line.split()
+        for source in sources:
+            target = context / dest / (Path(source).name if dest.endswith("/") else "")
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, target,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / source, target)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                           "--no-build-isolation", "-w", str(tmp_path / "dist"), str(context)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    [wheel] = (tmp_path / "dist").glob("releasecast-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "pipeline/commands/action.py" in names and "pipeline/_templates/post.md.j2" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "releasecast = pipeline.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert '"./[github]"' in text  # installed with the GitHub extra (PyGithub)
+
+
 def test_install_script_is_satisfied_here() -> None:
     """The script the image runs: every package it lists is installed on this machine (the
     script itself exits 0 without installing anything then)."""
