@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from ..errors import InputError, PublishError
-from .youtube_client import GOOGLE_TOKEN_URI, SCOPE
+from .youtube_config import GOOGLE_TOKEN_URI, SCOPE
 
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
 

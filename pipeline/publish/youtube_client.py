@@ -14,7 +14,7 @@ import logging
 import re
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import google.auth.exceptions
@@ -26,16 +26,11 @@ from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaFileUpload
 
-from ..errors import InputError, PublishError
+from ..errors import PublishError
+from .youtube_config import SCOPE, RetryPolicy, Transport, YouTubeAuth
 
 log = logging.getLogger("releasecast.youtube")
 T = TypeVar("T")
-
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-# One scope covers every call made here; youtube.upload alone cannot add captions or look up
-# the channel's uploads (see docs/youtube.md).
-SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
-CHUNK_GRANULARITY = 256 * 1024  # the API rejects non-final chunks of other sizes
 
 QUOTA_HELP = (
     "the daily quota resets at midnight Pacific Time; re-run the workflow after that (nothing "
@@ -49,48 +44,7 @@ TESTING_HELP = (
 )
 
 
-@dataclass(frozen=True)
-class YouTubeAuth:
-    """An OAuth 2.0 client and the refresh token of the channel's owner. Secrets stay out of
-    ``repr`` so they never reach a log line or a traceback."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    token_uri: str = GOOGLE_TOKEN_URI
-
-    def __post_init__(self) -> None:
-        missing = [name for name, value in (
-            ("youtube-client-id", self.client_id),
-            ("youtube-client-secret", self.client_secret),
-            ("youtube-refresh-token", self.refresh_token),
-        ) if not (value or "").strip()]
-        if missing:
-            raise InputError(
-                f"YouTube upload needs {', '.join(missing)}: see docs/youtube.md for how to get "
-                "them"
-            )
-
-
-@dataclass(frozen=True)
-class Transport:
-    """Where the API is and how to reach it. The defaults are Google's servers."""
-
-    api_endpoint: str | None = None  # e.g. a local test server; None: youtube.googleapis.com
-    ca_certs: str | None = None  # CA bundle to trust; None: httplib2's (certifi)
-    timeout: float = 120.0  # seconds for one HTTP request (a chunk must fit in it)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retries per step (one chunk, one call); the count restarts after progress."""
-
-    attempts: int = 8
-    initial_wait: float = 1.0
-    max_wait: float = 60.0
-
-
-def build_youtube(auth: YouTubeAuth, transport: Transport = Transport()) -> Any:
+def build_youtube(auth: YouTubeAuth, transport: Transport | None = None) -> Any:
     """The YouTube v3 client: bundled discovery document, refreshing OAuth credentials.
 
     ``AuthorizedHttp`` adds the access token, and on a 401 refreshes it and repeats the request
@@ -103,6 +57,7 @@ def build_youtube(auth: YouTubeAuth, transport: Transport = Transport()) -> Any:
         client_secret=auth.client_secret,
         token_uri=auth.token_uri,
     )
+    transport = transport or Transport()
     raw = httplib2.Http(ca_certs=transport.ca_certs, timeout=transport.timeout)
     # Resumable uploads answer "308 Resume Incomplete": not a redirect to follow.
     raw.redirect_codes = raw.redirect_codes - {308}
