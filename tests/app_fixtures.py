@@ -359,6 +359,7 @@ class FakeGitHubApp(FakeGitHub):
         self.public_key = public_key
         self.installation_id = installation_id
         self.tokens_issued = 0
+        self.token_outages = 0  # answer this many token requests with 502, like a bad deploy
 
     def _jwt_valid(self, header: str | None) -> bool:
         scheme, _, value = (header or "").partition(" ")
@@ -386,6 +387,9 @@ class FakeGitHubApp(FakeGitHub):
                          "documentation_url": "https://docs.github.com/rest"}, {}
         if int(match[1]) != self.installation_id:
             return 404, {"message": "Not Found"}, {}
+        if self.token_outages > 0:
+            self.token_outages -= 1
+            return 502, {"message": "Server Error"}, {}
         self.tokens_issued += 1
         expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         return 201, {"token": self.token, "expires_at": expires,

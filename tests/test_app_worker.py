@@ -216,6 +216,50 @@ def test_a_bad_repository_config_fails_once_with_one_line(stack: Stack,
     assert "\n" not in run["error"] and "Traceback" not in run["error"]
 
 
+def test_a_transient_failure_is_retried_with_backoff(stack: Stack,
+                                                    worker: WorkerProcess) -> None:
+    connection = stack.redis.client()
+    for key in connection.scan_iter("releasecast:installation-token:*"):
+        connection.delete(key)  # so this job must ask GitHub for a token
+    stack.github.token_outages = 1
+    job_id = stack.deliver(stack.project("flaky"))
+    wait_until(lambda: "will retry" in (stack.run(job_id)["error"] or ""), 60, 0.1,
+               what="the first attempt to fail")
+    retrying = stack.run(job_id)
+    assert retrying["status"] == "queued"
+    assert retrying["error"].startswith("auth: GitHub App authentication failed")
+    run = stack.wait_finished(job_id)
+    assert run["status"] == "succeeded" and run["attempts"] == 2 and run["error"] is None
+    assert stack.github.token_outages == 0
+    with httpx.Client(base_url=stack.web.url,
+                      headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
+        metrics = client.get("/metrics").text
+    assert re.search(r'^pipeline_errors_total\{stage="auth"\} [1-9]', metrics, re.M)
+
+
+def test_a_run_that_ran_out_of_retries_is_replayed_with_rq_requeue(
+        stack: Stack, worker: WorkerProcess) -> None:
+    """RUNBOOK.md's "Replaying deliveries and runs", as written."""
+    import subprocess
+    import sys
+
+    connection = stack.redis.client()
+    for key in connection.scan_iter("releasecast:installation-token:*"):
+        connection.delete(key)
+    stack.github.token_outages = 3  # the first attempt and both retries
+    job_id = stack.deliver(stack.project("stubborn"))
+    run = stack.wait_finished(job_id)
+    assert run["status"] == "failed" and run["attempts"] == 3
+    requeue = subprocess.run(
+        [str(Path(sys.executable).with_name("rq")), "requeue", "-u", stack.redis.url,
+         "--queue", "releasecast", "--serializer", "json", job_id],
+        capture_output=True, text=True, timeout=60)
+    assert requeue.returncode == 0, requeue.stderr
+    wait_until(lambda: stack.run(job_id)["status"] != "failed", 30, 0.1, what="the requeue")
+    run = stack.wait_finished(job_id)
+    assert run["status"] == "succeeded" and run["attempts"] == 4, run
+
+
 def _slow_first_push(bare: Path, marker_dir: Path) -> None:
     """A pre-receive hook: the first push hangs (the worker is killed meanwhile) and is then
     refused; later pushes go straight through."""
@@ -277,3 +321,44 @@ def test_redis_down_means_503_then_work_continues(stack: Stack, worker: WorkerPr
     assert stack.deliver(payload, delivery_id=delivery_id) == delivery_id
     run = stack.wait_finished(delivery_id, timeout=120)
     assert run["status"] == "succeeded", run
+
+
+FULL_RUN = """\
+reel:
+  min_duration: 5
+  max_duration: 30
+app:
+  blog_repository: {blog}
+  video_storage: release-asset
+"""
+
+
+@pytest.mark.slow
+def test_a_full_run_renders_the_reel_and_attaches_it_to_the_release(
+        stack: Stack, worker: WorkerProcess, tmp_path: Path) -> None:
+    from pipeline.tools import probe
+
+    payload = stack.project("reactor", FULL_RUN)
+    run = stack.wait_finished(stack.deliver(payload), timeout=300)
+    assert run["status"] == "succeeded", run
+    release = payload["release"]
+    assert run["video_url"].startswith(f"{stack.github.url}/acme/reactor/releases/download/")
+    (asset,) = [a for a in stack.github.assets.values() if a.release_id == release["id"]]
+    assert run["video_url"] == asset.meta["browser_download_url"]
+    video = tmp_path / "reel.mp4"
+    video.write_bytes(asset.data)
+    info = probe(video)
+    stream = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert (stream["width"], stream["height"]) == (1080, 1920)
+    assert any(s["codec_type"] == "audio" for s in info["streams"])
+    assert 5 <= float(info["format"]["duration"]) <= 31
+    # The post links the asset; the video itself is not committed to the blog.
+    bare = stack.blog_bare("acme/reactor-blog")
+    files = git(bare, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
+    assert not any(f.endswith(".mp4") for f in files)
+    post = git(bare, "show", f"gh-pages:{next(f for f in files if f.startswith('_posts/'))}")
+    assert run["video_url"] in post
+    with httpx.Client(base_url=stack.web.url,
+                      headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
+        metrics = client.get("/metrics").text
+    assert re.search(r'^pipeline_duration_seconds_count\{stage="reel"\} [1-9]', metrics, re.M)
