@@ -1,5 +1,6 @@
 # The GitHub Action's image: the offline pipeline (ffmpeg, espeak-ng, fonts, apertium, git)
-# installed by the same script the README and CI use, and releasecast with its GitHub extra.
+# installed by the same script the README and CI use, and releasecast with its GitHub and
+# YouTube extras.
 FROM python:3.11-slim-bookworm
 
 ENV DEBIAN_FRONTEND=noninteractive \
@@ -20,7 +21,7 @@ COPY pyproject.toml README.md ./
 COPY pipeline pipeline
 COPY app app
 COPY templates templates
-RUN pip install --no-cache-dir "./[github]"
+RUN pip install --no-cache-dir "./[github,youtube]"
 
 # The runner mounts the workspace at /github/workspace and starts the container there.
 ENTRYPOINT ["releasecast", "action"]

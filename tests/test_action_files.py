@@ -98,7 +98,7 @@ def test_image_context_builds_the_package_with_its_entrypoint(tmp_path: Path) ->
     assert "pipeline/commands/action.py" in names and "pipeline/_templates/post.md.j2" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "releasecast = pipeline.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert '"./[github]"' in text  # installed with the GitHub extra (PyGithub)
+    assert '"./[github,youtube]"' in text  # the GitHub (PyGithub) and YouTube extras
 
 
 def test_install_script_is_satisfied_here() -> None:

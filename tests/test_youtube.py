@@ -424,11 +424,13 @@ def test_action_step_from_inputs() -> None:
 
     asked: list[str] = []
 
-    def inputs(values: dict[str, str]):
-        def text(name: str) -> str:
+    class inputs:
+        def __init__(self, values: dict[str, str]) -> None:
+            self.values = values
+
+        def text(self, name: str) -> str:
             asked.append(name)
-            return values.get(name, "")
-        return text
+            return self.values.get(name, "")
 
     assert YouTubeStep.from_inputs(inputs({}), env={}) is None
     assert set(asked) == {"youtube-client-id", "youtube-client-secret", "youtube-refresh-token",

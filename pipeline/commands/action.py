@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +33,7 @@ from ..publish import (
 from ..publish.git import GitAuth
 from ..publish.github_api import GitHubApi
 from ..publish.releases import facts_for, release_event
+from ..publish.youtube import YouTubeStep
 from ..runner import (
     Commands,
     Inputs,
@@ -47,7 +48,7 @@ from ..structure import ReleaseFacts
 # `edited` rebuilds the same post (idempotent); unpublished/deleted are left to people.
 HANDLED_RELEASE_ACTIONS = ("published", "released", "prereleased", "created", "edited")
 OUTPUT_NAMES = ("result", "post-path", "post-url", "video-path", "video-url", "image-paths",
-                "commit-sha", "pull-request-url")
+                "commit-sha", "pull-request-url", "youtube-url")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class ActionSettings:
     include_prereleases: bool
     video_storage: VideoStorage
     tag: str
+    youtube: YouTubeStep | None = None  # None: no YouTube secrets given
 
     @classmethod
     def read(cls, inputs: Inputs, ctx: RunnerContext) -> ActionSettings:
@@ -88,6 +90,7 @@ class ActionSettings:
             video_storage=cast(VideoStorage,
                                inputs.choice("video-storage", VIDEO_STORAGES, "repository")),
             tag=inputs.text("tag"),
+            youtube=YouTubeStep.from_inputs(inputs),
         )
 
 
@@ -148,6 +151,8 @@ def _summary(published: Published, settings: ActionSettings, ctx: RunnerContext,
         lines.append("| Reel | none in the post |")
     if published.pull_request_url:
         lines.append(f"| Pull request | {published.pull_request_url} |")
+    if settings.youtube is not None and settings.youtube.video is not None:
+        lines.append(f"| YouTube | {settings.youtube.url} |")
     if published.commit_sha and published.changed:
         lines.append(f"| Commit | [`{published.commit_sha[:7]}`]({blog}/commit/"
                      f"{published.commit_sha}) on `{published.branch}` |")
@@ -185,6 +190,8 @@ def run_action(env: Mapping[str, str] | None = None) -> Published | None:
     if token:
         cmd.mask(token)
         cmd.mask(GitAuth(token).header.split()[-1])
+    cmd.mask(inputs.text("youtube-client-secret"))
+    cmd.mask(inputs.text("youtube-refresh-token"))
     try:
         return _run(cmd, ctx, inputs)
     except ReleasecastError as exc:
@@ -233,11 +240,21 @@ def _publish(cmd: Commands, ctx: RunnerContext, settings: ActionSettings, config
                         repository=settings.blog_repository, mode=settings.publish_mode)
     options = PublishOptions(video_storage=settings.video_storage, dry_run=settings.dry_run)
     work = Path(tempfile.mkdtemp(prefix="releasecast-action-"))
+    progress = Progress()
+    youtube = settings.youtube
+
+    def upload_to_youtube(build: Any, site: Path, warn: Callable[[str], None]) -> None:
+        assert youtube is not None
+        with progress.stage("youtube", "upload to YouTube"):
+            youtube.publish(build, post_url=_absolute_post_url(site, build.output.post_url),
+                            warn=warn)
+
     try:
         with cmd.group(f"releasecast: {facts.repository.full_name} {facts.tag}"):
             published = publish_release(
                 facts, config, target, work_dir=work, auth=auth, api=api, options=options,
-                progress=Progress(), warn=cmd.warning,
+                progress=progress, warn=cmd.warning,
+                after_build=upload_to_youtube if youtube else None,
             )
         post_url = _absolute_post_url(published.build.site, published.post_url)
         write_outputs(ctx.output_file, {
@@ -249,6 +266,7 @@ def _publish(cmd: Commands, ctx: RunnerContext, settings: ActionSettings, config
             "image-paths": "\n".join(published.image_paths),
             "commit-sha": published.commit_sha or "",
             "pull-request-url": published.pull_request_url or "",
+            "youtube-url": youtube.url if youtube else "",
         })
         append_summary(ctx.summary_file, _summary(published, settings, ctx, post_url))
         if published.pull_request_url:

@@ -159,9 +159,13 @@ def publish_release(
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
     build_options: dict[str, Any] | None = None,
+    after_build: Callable[[BuildResult, Path, Callable[[str], None]], None] | None = None,
 ) -> Published:
     """Clone the blog, build the release into it, apply the video policy, commit and push (or
-    open a pull request). A re-run for the same release changes nothing and commits nothing."""
+    open a pull request). A re-run for the same release changes nothing and commits nothing.
+
+    ``after_build(build, site, warn)`` runs before the commit (not on a dry run), so what it
+    changes in the site is committed too: the YouTube upload records its video in the post."""
     from ..build import build_release
 
     options = options or PublishOptions()
@@ -198,6 +202,8 @@ def publish_release(
     output = build.output
     with progress.stage("videos", "reel storage"):
         video_path, video_url = _place_videos(build, site, options, api, note)
+    if after_build is not None and not options.dry_run:
+        after_build(build, site, note)
 
     published = Published(
         build=build, branch=branch,

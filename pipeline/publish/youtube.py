@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import InputError, PublishError
 from ..structure import ReleaseFacts, Story
@@ -34,7 +34,6 @@ from .youtube_config import (
     ENDPOINT_ENV,
     GOOGLE_TOKEN_URI,
     INPUT_NAMES,
-    SECRET_INPUTS,
     TOKEN_URI_ENV,
     RetryPolicy,
     Transport,
@@ -180,6 +179,12 @@ def publish_to_youtube(
     return video
 
 
+class TextInputs(Protocol):
+    """The Action's inputs (:class:`pipeline.runner.Inputs`)."""
+
+    def text(self, name: str) -> str: ...
+
+
 @dataclass
 class YouTubeStep:
     """The YouTube part of a publishing run, configured from the Action's inputs.
@@ -194,22 +199,24 @@ class YouTubeStep:
     video: YouTubeVideo | None = None
 
     @classmethod
-    def from_inputs(cls, text: Callable[[str], str],
+    def from_inputs(cls, inputs: TextInputs,
                     env: Mapping[str, str] | None = None) -> YouTubeStep | None:
         """None when no YouTube secret is given (the step is off); an error naming the missing
-        input when only some are. ``text(name)`` returns an input's value, "" when unset."""
+        input when only some are. ``inputs.text(name)`` is an input's value, "" when unset."""
         env = os.environ if env is None else env
-        values = {name: text(name).strip() for name in INPUT_NAMES}
-        secrets = [values[name] for name in SECRET_INPUTS]
-        if not any(secrets):
+        client_id = inputs.text("youtube-client-id").strip()
+        client_secret = inputs.text("youtube-client-secret").strip()
+        refresh_token = inputs.text("youtube-refresh-token").strip()
+        options = {"privacy": inputs.text("youtube-privacy"),
+                   "playlist": inputs.text("youtube-playlist"),
+                   "publish_at": inputs.text("youtube-publish-at")}
+        if not (client_id or client_secret or refresh_token):
             return None
-        token_uri = env.get(TOKEN_URI_ENV) or GOOGLE_TOKEN_URI
-        auth = YouTubeAuth(*secrets, token_uri=token_uri)  # names what is missing
-        options = options_from_inputs(privacy=values["youtube-privacy"],
-                                      playlist=values["youtube-playlist"],
-                                      publish_at=values["youtube-publish-at"])
-        return cls(auth, options, Transport(api_endpoint=env.get(ENDPOINT_ENV) or None,
-                                            ca_certs=env.get("HTTPLIB2_CA_CERTS") or None))
+        auth = YouTubeAuth(client_id, client_secret, refresh_token,  # names what is missing
+                           token_uri=env.get(TOKEN_URI_ENV) or GOOGLE_TOKEN_URI)
+        return cls(auth, options_from_inputs(**options),
+                   Transport(api_endpoint=env.get(ENDPOINT_ENV) or None,
+                             ca_certs=env.get("HTTPLIB2_CA_CERTS") or None))
 
     def secrets(self) -> list[str]:
         """Values to mask in the runner's log."""
