@@ -178,7 +178,8 @@ def _attempt(request: RunRequest, ctx: WorkerContext) -> dict[str, Any]:
             with progress.stage("auth", "installation token"):
                 token = ctx.github.installation_token(request.installation_id).token.reveal()
         result = build_and_publish(request, work_dir=work, token=token,
-                                   api_url=ctx.settings.github_api_url, progress=progress)
+                                   api_url=ctx.settings.github_api_url, progress=progress,
+                                   youtube_auth=ctx.settings.youtube)
     except SkipRelease as skip:
         ctx.runs.finish(request.run_id, RunStatus.SKIPPED, error=str(skip))
         ctx.metrics.run_finished(RunStatus.SKIPPED)
@@ -198,6 +199,7 @@ def _attempt(request: RunRequest, ctx: WorkerContext) -> dict[str, Any]:
         "status": "succeeded",
         "post_url": result.outcome.post_url,
         "video_url": result.outcome.video_url,
+        "youtube_url": result.outcome.youtube_url,
         "commit_sha": result.commit_sha,
         "changed": result.changed,
         "pull_request_url": result.pull_request_url,

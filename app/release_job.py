@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +24,20 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from pipeline.build import BuildResult
 from pipeline.config import Config, parse_config
 from pipeline.errors import ConfigError, InputError
 from pipeline.progress import Progress
 from pipeline.publish import BlogTarget, PublishOptions, publish_release
 from pipeline.publish.git import Git, GitAuth, GitIdentity
 from pipeline.publish.github_api import GitHubApi
+from pipeline.publish.youtube import (
+    ENDPOINT_ENV,
+    Transport,
+    YouTubeAuth,
+    YouTubeStep,
+    options_from_inputs,
+)
 
 from .runs import Outcome, RunRequest
 
@@ -39,6 +47,15 @@ APP_IDENTITY = GitIdentity("releasecast[bot]", "releasecast[bot]@users.noreply.g
 
 class SkipRelease(Exception):
     """The repository's configuration says not to publish this release (the reason)."""
+
+
+class AppYouTube(BaseModel):
+    """``app.youtube``: upload the reel to the App's YouTube channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    privacy: Literal["private", "unlisted", "public"] = "private"
+    playlist: str | None = None  # a playlist id, or its URL
 
 
 class AppTarget(BaseModel):
@@ -52,6 +69,7 @@ class AppTarget(BaseModel):
     site_path: str = "."
     publish_mode: Literal["push", "pull-request"] = "push"
     video_storage: Literal["repository", "release-asset", "none"] = "repository"
+    youtube: AppYouTube | None = None  # absent: no upload
 
     @field_validator("blog_repository")
     @classmethod
@@ -166,6 +184,21 @@ def _site_url(site: Path) -> str:
     return str(data.get("url") or "").rstrip("/") if isinstance(data, dict) else ""
 
 
+def youtube_step(target: AppTarget, auth: YouTubeAuth | None) -> YouTubeStep | None:
+    """The upload step when the repository asks for one; its settings come from the App."""
+    if target.youtube is None:
+        return None
+    if auth is None:
+        raise InputError(f"{CONFIG_PATH} sets app.youtube, but this App has no YouTube "
+                         "credentials (YOUTUBE_CREDENTIALS_FILE)")
+    options = options_from_inputs(privacy=target.youtube.privacy,
+                                  playlist=target.youtube.playlist or "")
+    return YouTubeStep(auth, options, Transport(
+        api_endpoint=os.environ.get(ENDPOINT_ENV) or None,
+        ca_certs=os.environ.get("HTTPLIB2_CA_CERTS") or None,
+    ))
+
+
 @dataclass
 class ReleaseJobResult:
     outcome: Outcome
@@ -182,6 +215,7 @@ def build_and_publish(
     token: str | None,
     api_url: str,
     progress: Progress,
+    youtube_auth: YouTubeAuth | None = None,
 ) -> ReleaseJobResult:
     """Everything after authentication; raises :class:`SkipRelease` or pipeline errors."""
     from pipeline.facts import collect_facts
@@ -206,8 +240,17 @@ def build_and_publish(
             request.clone_url if blog == request.repository else f"{server}/{blog}.git"
         )
         branch = target.blog_branch
-        if branch is None and api is not None:
+        if branch is None and api is not None and not target.blog_remote_url:
             branch = api.pages_branch(blog)
+        youtube = youtube_step(target, youtube_auth)
+
+        def upload_to_youtube(build: BuildResult, site: Path, warn: Callable[[str], None]
+                              ) -> None:
+            assert youtube is not None
+            with progress.stage("youtube", "upload to YouTube"):
+                youtube.publish(build, post_url=_absolute(_site_url(site), build.output.post_url),
+                                warn=warn)
+
         published = publish_release(
             facts,
             config,
@@ -218,11 +261,13 @@ def build_and_publish(
             api=api,
             options=PublishOptions(video_storage=target.video_storage, identity=APP_IDENTITY),
             progress=progress,
+            after_build=upload_to_youtube if youtube is not None else None,
         )
     site_url = _site_url(published.build.site)
     outcome = Outcome(
         post_url=_absolute(site_url, published.post_url),
         video_url=_absolute(site_url, published.video_url),
+        youtube_url=(youtube.url or None) if youtube is not None else None,
     )
     return ReleaseJobResult(outcome, dict(progress.timings), published.commit_sha,
                             published.changed, published.pull_request_url)

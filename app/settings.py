@@ -9,6 +9,7 @@ or traceback cannot leak it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import InputError
+from pipeline.publish.youtube_config import GOOGLE_TOKEN_URI, TOKEN_URI_ENV, YouTubeAuth
 
 Role = Literal["web", "worker"]
 _MIN_TOKEN_LENGTH = 16
@@ -94,7 +96,7 @@ class Settings:
     app_id: str | None = None
     private_key: Secret | None = None
     github_api_url: str = "https://api.github.com"
-    youtube_credentials_file: Path | None = None
+    youtube: YouTubeAuth | None = None  # its repr hides the client secret and refresh token
     max_body_bytes: int = 5 * 1024 * 1024
     accept_prereleases: bool = False
     cors_origins: tuple[str, ...] = ()
@@ -204,6 +206,29 @@ class _Reader:
             return None
         return key
 
+    def youtube(self) -> YouTubeAuth | None:
+        """``YOUTUBE_CREDENTIALS_FILE``: JSON with the channel owner's OAuth client id, client
+        secret and refresh token (docs/youtube.md explains how to get them)."""
+        name = self.text("YOUTUBE_CREDENTIALS_FILE")
+        if not name:
+            return None
+        try:
+            data = json.loads(Path(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or "not a JSON file"
+            self.problems.append(f"YOUTUBE_CREDENTIALS_FILE: cannot read {name}: {reason}")
+            return None
+        keys = ("client_id", "client_secret", "refresh_token")
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k]
+                                                 for k in keys):
+            self.problems.append(
+                f"YOUTUBE_CREDENTIALS_FILE: {name} needs client_id, client_secret and "
+                "refresh_token"
+            )
+            return None
+        return YouTubeAuth(data["client_id"], data["client_secret"], data["refresh_token"],
+                           token_uri=self.text(TOKEN_URI_ENV, GOOGLE_TOKEN_URI))
+
     def read(self) -> Settings:
         web = self.role == "web"
         redis_secret = self.secret("REDIS_URL", required=False)
@@ -225,9 +250,6 @@ class _Reader:
             self.problems.append(f"GITHUB_APP_ID: expected the App's numeric id, got {app_id!r}")
         elif app_id is None and not web:
             self.problems.append("GITHUB_APP_ID: not set (the App's numeric id)")
-        youtube = self.text("YOUTUBE_CREDENTIALS_FILE")
-        if youtube and not Path(youtube).is_file():
-            self.problems.append(f"YOUTUBE_CREDENTIALS_FILE: no such file: {youtube}")
         origins = tuple(
             o.strip().rstrip("/") for o in self.text("RELEASECAST_CORS_ORIGINS").split(",")
             if o.strip()
@@ -276,7 +298,7 @@ class _Reader:
             app_id=app_id,
             private_key=self.private_key(),
             github_api_url=self.text("GITHUB_API_URL", Settings.github_api_url).rstrip("/"),
-            youtube_credentials_file=Path(youtube) if youtube else None,
+            youtube=self.youtube(),
             max_body_bytes=self.integer(
                 "RELEASECAST_MAX_BODY_BYTES", Settings.max_body_bytes, 1024
             ),

@@ -191,3 +191,18 @@ def _get(url: str):  # type: ignore[no-untyped-def]
         return httpx.get(url, timeout=1)
     except httpx.HTTPError:
         return None
+
+
+def test_youtube_credentials_file(tmp_path: Path) -> None:
+    good = tmp_path / "youtube.json"
+    good.write_text('{"client_id": "id.apps", "client_secret": "cs-123", '
+                    '"refresh_token": "rt-456"}')
+    settings = Settings.from_env({**GOOD, "YOUTUBE_CREDENTIALS_FILE": str(good)})
+    assert settings.youtube is not None and settings.youtube.client_id == "id.apps"
+    assert "cs-123" not in repr(settings) and "rt-456" not in repr(settings)
+    partial = tmp_path / "partial.json"
+    partial.write_text('{"client_id": "id.apps"}')
+    with pytest.raises(SettingsError, match="needs client_id, client_secret and refresh_token"):
+        Settings.from_env({**GOOD, "YOUTUBE_CREDENTIALS_FILE": str(partial)})
+    with pytest.raises(SettingsError, match="YOUTUBE_CREDENTIALS_FILE: cannot read"):
+        Settings.from_env({**GOOD, "YOUTUBE_CREDENTIALS_FILE": str(tmp_path / "none.json")})

@@ -4,6 +4,7 @@ behind a local GitHub (smart HTTP + REST + App tokens), run history in PostgreSQ
 
 from __future__ import annotations
 
+import json
 import re
 import stat
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 from app_fixtures import (
     APP_ID,
     GIT_TOKEN,
@@ -36,6 +38,7 @@ from app_fixtures import (
     sign_in,
     wait_until,
 )
+from youtube_server import FakeYouTube
 
 NO_REEL = """\
 reel:
@@ -53,6 +56,7 @@ class Stack:
     root: Path
     redis: RedisServer
     workers: list[WorkerProcess]
+    youtube: FakeYouTube
 
     def worker(self, name: str) -> WorkerProcess:
         process = WorkerProcess(self.env, self.root / f"{name}.log", name=name)
@@ -118,12 +122,18 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
     with postgres_database() as database_url, FakeGitHubApp(
         root / "github", token=GIT_TOKEN, app_id=APP_ID, public_key=key.public_key(),
         installation_id=INSTALLATION_ID,
-    ) as github:
+    ) as github, FakeYouTube(trustme.CA(), root) as youtube:
+        (root / "youtube.json").write_text(json.dumps({
+            "client_id": youtube.client_id, "client_secret": youtube.client_secret,
+            "refresh_token": "refresh-good"}))
         env = app_env(redis_url=redis_server.url, database_url=database_url,
                       data_dir=root / "data", private_key_file=root / "app.pem",
-                      api_url=github.api_url)
+                      api_url=github.api_url, YOUTUBE_CREDENTIALS_FILE=str(root / "youtube.json"),
+                      RELEASECAST_YOUTUBE_API_ENDPOINT=youtube.base_url,
+                      RELEASECAST_YOUTUBE_TOKEN_URI=youtube.token_uri,
+                      HTTPLIB2_CA_CERTS=str(youtube.ca_bundle))
         web = WebServer(env, root / "serve.log")
-        stack = Stack(github, web, env, root, redis_server, [])
+        stack = Stack(github, web, env, root, redis_server, [], youtube)
         try:
             yield stack
         finally:
@@ -330,6 +340,8 @@ reel:
 app:
   blog_repository: {blog}
   video_storage: release-asset
+  youtube:
+    privacy: unlisted
 """
 
 
@@ -362,3 +374,8 @@ def test_a_full_run_renders_the_reel_and_attaches_it_to_the_release(
                       headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
         metrics = client.get("/metrics").text
     assert re.search(r'^pipeline_duration_seconds_count\{stage="reel"\} [1-9]', metrics, re.M)
+    # Uploaded to the App's YouTube channel, recorded in the run and in the post.
+    (uploaded,) = stack.youtube.videos.values()
+    assert run["youtube_url"] == f"https://www.youtube.com/watch?v={uploaded.id}"
+    assert uploaded.resource["status"]["privacyStatus"] == "unlisted"
+    assert f"youtube_id: {uploaded.id}" in post
