@@ -111,6 +111,37 @@ def worker_context() -> WorkerContext:
     return context
 
 
+class _RequestCounter(logging.Handler):
+    """Counts PyGithub's requests from its per-request debug record, without formatting it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and " ==> " in record.msg:
+            self.count += 1
+
+
+@contextmanager
+def counting_github_requests(metrics: WorkerMetrics) -> Iterator[None]:
+    """Count the REST calls the shared publishing code makes through PyGithub (it has no hook;
+    its requester logs each call at DEBUG). The records stop here: nothing is printed."""
+    logger = logging.getLogger("github.Requester")
+    counter = _RequestCounter()
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        metrics.github_api_calls(counter.count)
+
+
 def lock_ttl(settings: Settings) -> int:
     """Long enough to outlive a heartbeat gap; short enough that a dead attempt's lock is gone
     by the time its job is taken over."""
@@ -177,9 +208,10 @@ def _attempt(request: RunRequest, ctx: WorkerContext) -> dict[str, Any]:
                                  "installation events")
             with progress.stage("auth", "installation token"):
                 token = ctx.github.installation_token(request.installation_id).token.reveal()
-        result = build_and_publish(request, work_dir=work, token=token,
-                                   api_url=ctx.settings.github_api_url, progress=progress,
-                                   youtube_auth=ctx.settings.youtube)
+        with counting_github_requests(ctx.metrics):
+            result = build_and_publish(request, work_dir=work, token=token,
+                                       api_url=ctx.settings.github_api_url, progress=progress,
+                                       youtube_auth=ctx.settings.youtube)
     except SkipRelease as skip:
         ctx.runs.finish(request.run_id, RunStatus.SKIPPED, error=str(skip))
         ctx.metrics.run_finished(RunStatus.SKIPPED)
