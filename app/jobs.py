@@ -84,30 +84,33 @@ class WorkerContext:
     github: GitHubApp | None
 
 
-_contexts: dict[int, WorkerContext] = {}
+_context: tuple[int, WorkerContext] | None = None
 
 
 def worker_context() -> WorkerContext:
-    """Per process (a forked work horse must not reuse its parent's database connections)."""
+    """Per process: a forked work horse builds its own, leaving the parent's connections alone
+    (SQLAlchemy's ``dispose(close=False)``: never close a socket the parent still uses)."""
+    global _context
     pid = os.getpid()
-    context = _contexts.get(pid)
-    if context is None:
-        settings = Settings.from_env(role="worker")
-        connection = redis_client(settings.redis_url)
-        db = Database(settings.db_url, migrate_schema=False)
-        metrics = WorkerMetrics(connection)
-        github = None
-        if settings.app_id and settings.private_key:
-            github = GitHubApp(
-                settings.app_id,
-                settings.private_key,
-                api_url=settings.github_api_url,
-                cache=TokenCache(connection, settings.private_key),
-                metrics=metrics,
-            )
-        context = WorkerContext(settings, connection, db, RunStore(db), metrics, github)
-        _contexts.clear()
-        _contexts[pid] = context
+    if _context is not None and _context[0] == pid:
+        return _context[1]
+    if _context is not None:
+        _context[1].db.engine.dispose(close=False)
+    settings = Settings.from_env(role="worker")
+    connection = redis_client(settings.redis_url)
+    db = Database(settings.db_url, migrate_schema=False)
+    metrics = WorkerMetrics(connection)
+    github = None
+    if settings.app_id and settings.private_key:
+        github = GitHubApp(
+            settings.app_id,
+            settings.private_key,
+            api_url=settings.github_api_url,
+            cache=TokenCache(connection, settings.private_key),
+            metrics=metrics,
+        )
+    context = WorkerContext(settings, connection, db, RunStore(db), metrics, github)
+    _context = (pid, context)
     return context
 
 

@@ -78,6 +78,13 @@ class AppTarget(BaseModel):
             raise ValueError(f"expected OWNER/NAME, got {value!r}")
         return value
 
+    @field_validator("blog_remote_url")
+    @classmethod
+    def _http_remote(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError(f"expected an https:// Git URL, got {value!r}")
+        return value
+
     @field_validator("site_path")
     @classmethod
     def _inside(cls, value: str) -> str:
@@ -136,14 +143,21 @@ def server_of(request: RunRequest) -> str:
 @contextmanager
 def git_credentials(auth: GitAuth | None) -> Iterator[None]:
     """Give every git this job starts (ours, the facts reader's, lazy blob fetches of the
-    partial clone) the token, as environment configuration scoped to the GitHub server.
+    partial clone) the token, as environment configuration scoped to the GitHub server, and
+    allow HTTP(S) transports only.
 
     The worker runs each job in its own forked process, so this does not leak across jobs.
     """
+    saved = {k: v for k, v in os.environ.items() if k.startswith(("GIT_CONFIG_", "GIT_ALLOW"))}
+    # Repository configs name remotes: only HTTP(S) transports, never file://, ext:: or ssh.
+    os.environ["GIT_ALLOW_PROTOCOL"] = "https:http"
     if auth is None:
-        yield
+        try:
+            yield
+        finally:
+            os.environ.pop("GIT_ALLOW_PROTOCOL", None)
+            os.environ.update(saved)
         return
-    saved = {k: v for k, v in os.environ.items() if k.startswith("GIT_CONFIG_")}
     count = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
     os.environ[f"GIT_CONFIG_KEY_{count}"] = f"http.{auth.server_url.rstrip('/')}/.extraheader"
     os.environ[f"GIT_CONFIG_VALUE_{count}"] = auth.header
@@ -151,15 +165,15 @@ def git_credentials(auth: GitAuth | None) -> Iterator[None]:
     try:
         yield
     finally:
-        for key in [k for k in os.environ if k.startswith("GIT_CONFIG_")]:
+        for key in [k for k in os.environ if k.startswith(("GIT_CONFIG_", "GIT_ALLOW"))]:
             del os.environ[key]
         os.environ.update(saved)
 
 
 def clone_release(request: RunRequest, dest: Path, auth: GitAuth | None) -> Path:
     """History and tags without file contents, then the tree at the release's tag."""
-    if not request.clone_url:
-        raise InputError(f"{request.repository}: the event has no clone URL")
+    if urlsplit(request.clone_url).scheme not in ("https", "http"):
+        raise InputError(f"{request.repository}: the event's clone URL is not an HTTP(S) URL")
     dest.parent.mkdir(parents=True, exist_ok=True)
     git = Git(dest.parent, auth=auth)
     git.run("clone", "-q", "--filter=blob:none", "--no-checkout", "--", request.clone_url,

@@ -112,10 +112,17 @@ def _note_run(run_id: str, message: str, status: RunStatus) -> None:
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None,
                processes: int = 1, logging_level: str = "INFO") -> bool:
     """Work the queue until stopped (or, with ``burst``, until it is empty)."""
+    from pipeline.errors import ReleasecastError
+
     from .db import Database
 
     Database(settings.db_url).dispose()  # migrate once before taking jobs
     connection = redis_client(settings.redis_url)
+    try:
+        connection.ping()
+    except redis.RedisError as exc:
+        raise ReleasecastError(f"cannot reach Redis ({type(exc).__name__}): check REDIS_URL"
+                               ) from None
     queue = make_queue(settings, connection)
     if processes > 1:
         from rq.worker_pool import WorkerPool

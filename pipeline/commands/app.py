@@ -61,14 +61,16 @@ def serve(host: str, port: int, proxy_headers: bool, forwarded_allow_ips: str,
     """Run the App's web server. Settings come from the environment (see docs/app.md)."""
     import uvicorn
 
+    from app.db import Database
     from app.settings import Settings
     from app.web import create_app
 
     load_env_file(env_file)
     settings = Settings.from_env(role="web")  # every problem reported at once, before binding
     configure_logging(log_level)
+    db = Database(settings.db_url)  # unreachable or unmigratable: one line, before binding
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level,
+        create_app(settings, db=db), host=host, port=port, log_level=log_level,
         proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
         server_header=False, timeout_graceful_shutdown=10,
     )
