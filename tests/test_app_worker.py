@@ -273,7 +273,7 @@ def test_a_run_that_ran_out_of_retries_is_replayed_with_rq_requeue(
     assert run["status"] == "succeeded" and run["attempts"] == 4, run
 
 
-def _slow_first_push(bare: Path, marker_dir: Path) -> None:
+def _slow_first_push(bare: Path, marker_dir: Path, seconds: int = 8) -> None:
     """A pre-receive hook: the first push hangs (the worker is killed meanwhile) and is then
     refused; later pushes go straight through."""
     hook = bare / "hooks" / "pre-receive"
@@ -281,7 +281,7 @@ def _slow_first_push(bare: Path, marker_dir: Path) -> None:
         "#!/bin/sh\n"
         f"if [ ! -e '{marker_dir}/first-push' ]; then\n"
         f"  touch '{marker_dir}/first-push'\n"
-        "  sleep 8\n"
+        f"  sleep {seconds}\n"
         "  exit 1\n"
         "fi\n"
         f"echo push >> '{marker_dir}/pushes'\n"
@@ -311,6 +311,36 @@ def test_a_worker_killed_mid_job_is_taken_over_and_finishes_once(stack: Stack) -
     assert f"job {job_id}: its worker stopped responding; requeued" in second.log() + \
         "".join(w.log() for w in stack.workers if w is not first)
     second.stop()
+
+
+@pytest.mark.slow
+def test_an_attempt_past_the_job_timeout_is_stopped_and_retried(stack: Stack,
+                                                                worker: WorkerProcess) -> None:
+    from app.queue import enqueue_release, make_queue, release_key
+    from app.runs import RunRequest
+    from app.settings import Settings
+
+    payload = stack.project("glacier")
+    markers = stack.root / "glacier-markers"
+    markers.mkdir()
+    _slow_first_push(stack.blog_bare("acme/glacier-blog"), markers, seconds=25)
+    # Enqueued as the web process does, with a 10 s limit per attempt.
+    settings = Settings(redis_url=stack.redis.url, job_timeout=10, retry_intervals=(1,))
+    job_id = str(uuid.uuid4())
+    request = RunRequest(run_id=job_id, delivery_id=job_id, event="release.published",
+                         repository="acme/glacier", private=False, tag="v1.1.0",
+                         release_id=payload["release"]["id"], installation_id=INSTALLATION_ID,
+                         clone_url=payload["repository"]["clone_url"], payload=payload)
+    queue = make_queue(settings, stack.redis.client())
+    enqueue_release(queue, request, release=release_key(0, job_id, False), settings=settings)
+    wait_until(lambda: (markers / "first-push").exists(), 60, 0.1, what="the slow push")
+    wait_until(lambda: "will retry" in (stack.run(job_id).get("error") or ""), 30, 0.2,
+               what="the timeout")
+    assert stack.run(job_id)["error"].startswith("publish: ")
+    assert "timeout" in stack.run(job_id)["error"].lower()
+    run = stack.wait_finished(job_id)
+    assert run["status"] == "succeeded" and run["attempts"] == 2
+    assert (markers / "pushes").read_text().splitlines() == ["push"]
 
 
 def test_redis_down_means_503_then_work_continues(stack: Stack, worker: WorkerProcess) -> None:
@@ -382,3 +412,21 @@ def test_a_full_run_renders_the_reel_and_attaches_it_to_the_release(
     assert run["youtube_url"] == f"https://www.youtube.com/watch?v={uploaded.id}"
     assert uploaded.resource["status"]["privacyStatus"] == "unlisted"
     assert f"youtube_id: {uploaded.id}" in post
+
+
+def test_no_secret_reaches_any_log(stack: Stack) -> None:
+    """Runs last in this module: every log the web process and the workers wrote."""
+    from app_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET
+
+    from pipeline.publish.git import GitAuth
+
+    key_lines = [ln for ln in (stack.root / "app.pem").read_text().splitlines()
+                 if ln and not ln.startswith("-----")]
+    secrets = [WEBHOOK_SECRET, ADMIN_TOKEN, METRICS_TOKEN, GIT_TOKEN,
+               *GitAuth(GIT_TOKEN, stack.github.url).secrets, stack.youtube.client_secret,
+               "refresh-good", *key_lines[:3]]
+    logs = [stack.web.log(), *(w.log() for w in stack.workers)]
+    assert any(w.log() for w in stack.workers)
+    for text in logs:
+        for secret in secrets:
+            assert secret not in text
