@@ -247,8 +247,24 @@ class ReleasecastApp:
         except SQLAlchemyError:
             return _json(503, {"status": "unavailable", "reason": "database unavailable"})
         if run is None:
+            # Accepted while the database was unreachable: the job exists, its row not yet.
+            queued = await run_in_threadpool(self._queued_job, job_id)
+            if queued is not None:
+                return _json(200, queued)
             return _json(404, {"status": "not_found", "id": job_id})
         return _json(200, run)
+
+    def _queued_job(self, job_id: str) -> dict[str, Any] | None:
+        try:
+            job = self.queue.fetch_job(job_id)
+        except RedisError:
+            return None
+        if job is None or not job.args:
+            return None
+        request = job.args[0]
+        return {"id": job_id, "delivery_id": request.get("delivery_id"),
+                "repository": request.get("repository"), "tag": request.get("tag"),
+                "status": "queued", "recorded": False}
 
     async def health(self, request: Request) -> Response:
         checks: dict[str, str] = {}

@@ -279,3 +279,22 @@ def test_webhook_rate_limit_answers_429(redis_server: RedisServer, tmp_path: Pat
         assert int(limited.headers["Retry-After"]) >= 1
     finally:
         web.stop()
+
+
+def test_a_job_accepted_while_the_database_was_down_is_still_visible(
+        server: WebServer, queue: Queue) -> None:
+    from app.queue import enqueue_release, release_key
+    from app.runs import RunRequest
+    from app.settings import Settings
+
+    job_id = str(uuid.uuid4())
+    request = RunRequest(run_id=job_id, delivery_id=job_id, event="release.published",
+                         repository="acme/late", private=False, tag="v5.0.0", release_id=5,
+                         installation_id=1, clone_url="https://github.com/acme/late.git",
+                         payload={})
+    # Enqueued without a run row, as when the web process could not reach the database.
+    enqueue_release(queue, request, release=release_key(1, 5, False), settings=Settings())
+    with server.admin() as client:
+        job = client.get(f"/jobs/{job_id}").json()
+    assert job == {"id": job_id, "delivery_id": job_id, "repository": "acme/late",
+                   "tag": "v5.0.0", "status": "queued", "recorded": False}

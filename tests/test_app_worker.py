@@ -415,7 +415,7 @@ def test_a_full_run_renders_the_reel_and_attaches_it_to_the_release(
 
 
 def test_no_secret_reaches_any_log(stack: Stack) -> None:
-    """Runs last in this module: every log the web process and the workers wrote."""
+    """Every log the web process and the workers of this module wrote so far."""
     from app_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET
 
     from pipeline.publish.git import GitAuth
@@ -430,3 +430,35 @@ def test_no_secret_reaches_any_log(stack: Stack) -> None:
     for text in logs:
         for secret in secrets:
             assert secret not in text
+
+
+def test_several_worker_processes_share_the_queue(stack: Stack) -> None:
+    """`releasecast worker --processes 2`: a supervised pool on one machine."""
+    import subprocess
+    import sys
+
+    from app.queue import enqueue_release, make_queue, release_key
+    from app.runs import RunRequest
+    from app.settings import Settings
+
+    settings = Settings(redis_url=stack.redis.url)
+    queue = make_queue(settings, stack.redis.client())
+    ids = [str(uuid.uuid4()) for _ in range(4)]
+    for job_id in ids:  # jobs that fail fast, at the first step
+        request = RunRequest(run_id=job_id, delivery_id=job_id, event="release.published",
+                             repository="acme/nowhere", private=False, tag="v1", release_id=1,
+                             installation_id=None, clone_url="ftp://example.com/x.git",
+                             payload={})
+        enqueue_release(queue, request, release=release_key(0, job_id, False),
+                        settings=settings)
+    pool = subprocess.run([sys.executable, "-m", "pipeline.cli", "worker", "--processes", "2",
+                           "--burst"], env=stack.env, capture_output=True, text=True,
+                          timeout=120)
+    assert pool.returncode == 0, pool.stderr[-2000:]
+    started = set(re.findall(r"Worker (\w+): started with PID", pool.stderr))
+    assert len(started) == 2  # which of them takes which job is up to the race
+    for job_id in ids:
+        run = stack.run(job_id)
+        assert run["status"] == "failed"
+        assert run["error"] == "checkout: acme/nowhere: the event's clone URL is not an " \
+                               "HTTP(S) URL"
