@@ -6,6 +6,7 @@ Nothing here does slow work: ``POST /webhook`` verifies, claims and enqueues, th
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import urllib.parse
@@ -30,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from .db import Database
+from .github_auth import TokenCache
 from .metrics import RedisMetricsCollector, WebMetrics
 from .models import RunStatus
 from .queue import make_queue, redis_client
@@ -89,8 +91,6 @@ class ReleasecastApp:
         self.webhook_limiter = RateLimiter(settings.webhook_rate)
         self.api_limiter = RateLimiter(settings.api_rate)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        from .github_auth import TokenCache
-
         self.token_cache = TokenCache(self.connection)
 
     @property
@@ -106,18 +106,19 @@ class ReleasecastApp:
     # --- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _limited(limiter: RateLimiter, request: Request) -> Response | None:
+    def _limited(limiter: RateLimiter, request: Request) -> Reply | None:
+        """None when the client may go on, else the 429 answer with its ``Retry-After``."""
         wait = limiter.hit(client_key(request))
         if wait <= 0:
             return None
-        retry_after = str(max(1, int(wait + 0.999)))
-        return _json(429, {"status": "rate_limited", "retry_after": int(retry_after)},
-                     {"Retry-After": retry_after})
+        seconds = max(1, math.ceil(wait))
+        return Reply(429, "rate_limited", {"status": "rate_limited", "retry_after": seconds},
+                     {"Retry-After": str(seconds)})
 
     def _guard_api(self, request: Request) -> Response | None:
         limited = self._limited(self.api_limiter, request)
         if limited is not None:
-            return limited
+            return _json(limited.status, limited.body, limited.headers)
         if not self.auth.is_admin(request):
             return _json(401, {"status": "unauthorized",
                                "reason": "send Authorization: Bearer <admin token> or log in"},
@@ -133,12 +134,9 @@ class ReleasecastApp:
         return _json(reply.status, reply.body, reply.headers or None)
 
     async def _webhook(self, request: Request) -> Reply:
-        wait = self.webhook_limiter.hit(client_key(request))
-        if wait > 0:
-            retry_after = max(1, int(wait + 0.999))
-            return self._count("unverified", Reply(
-                429, "rate_limited", {"status": "rate_limited", "retry_after": retry_after},
-                {"Retry-After": str(retry_after)}))
+        limited = self._limited(self.webhook_limiter, request)
+        if limited is not None:
+            return self._count("unverified", limited)
         try:
             body = await read_capped(request, self.settings.max_body_bytes)
         except BodyTooLarge:
@@ -302,7 +300,7 @@ class ReleasecastApp:
     async def login(self, request: Request) -> Response:
         limited = self._limited(self.api_limiter, request)
         if limited is not None:
-            return limited
+            return _json(limited.status, limited.body, limited.headers)
         try:
             body = await read_capped(request, 4096)
         except BodyTooLarge:
