@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
@@ -146,15 +144,6 @@ def test_latin_wraps_only_at_spaces(regular: FontChain) -> None:
     assert wrap("unbreakable", lambda s: len(s) <= 5, break_words=False) is None
     assert wrap("unbreakable", lambda s: len(s) <= 5, break_words=True) == ["unbre", "akabl",
                                                                              "e"]
-
-
-def test_fitting_is_fast(heavy: FontChain) -> None:
-    text = "Widgets 1.2: faster exports, Parquet support and a streaming reader " * 2
-    fit_text(text, heavy, 900, 300, max_size=96, min_size=24)
-    started = time.perf_counter()
-    for i in range(20):
-        fit_text(f"{text} {i}", heavy, 900, 300, max_size=96, min_size=24)
-    assert (time.perf_counter() - started) / 20 < 0.05
 
 
 # --- fallback ----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,8 @@ def demo(tmp_path_factory) -> DemoProject:
     return create_demo_project(tmp_path_factory.mktemp("demo") / "acme")
 
 
-def test_builds_quickly_and_identically_every_time(tmp_path, demo):
-    started = time.perf_counter()
+def test_builds_identically_every_time(tmp_path, demo):
     again = create_demo_project(tmp_path / "again")
-    elapsed = time.perf_counter() - started
-
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
     assert git(again.repo, "rev-parse", "v1.2.0", "main") == git(demo.repo, "rev-parse",
                                                                  "v1.2.0", "main")
     assert again.event.read_bytes() == demo.event.read_bytes()
