@@ -6,6 +6,7 @@ Each command lives in ``pipeline/commands/<name>.py``; this module only assemble
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -37,7 +38,18 @@ def _register() -> None:
 _register()
 
 
+def _configure_logging() -> None:
+    """Our own progress and retry lines at INFO; third-party libraries only when they warn
+    (httpx, for one, logs every request URL at INFO)."""
+    if logging.getLogger().handlers:
+        return
+    logging.basicConfig(level=logging.WARNING, format="releasecast: %(message)s")
+    for name in ("pipeline", "app"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _configure_logging()
     try:
         cli.main(args=argv, prog_name="releasecast", standalone_mode=False)
     except ReleasecastError as exc:
