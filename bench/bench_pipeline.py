@@ -50,7 +50,7 @@ RSS_LIMIT_MB = 600
 
 # --- setup (once per benchmark) -----------------------------------------------------------------
 
-def prepare(scratch: Path) -> dict:
+def prepare(scratch: Path, zoom: bool = False) -> dict:
     """The demo release's facts, story, slides, narration and the reel's captioned stills."""
     from pipeline.art import render_artwork
     from pipeline.config import Config
@@ -61,7 +61,7 @@ def prepare(scratch: Path) -> dict:
     from pipeline.story import write_story
     from pipeline.voice import narrate
 
-    config = Config()
+    config = Config(reel={"zoom": zoom})
     project = create_demo_project(scratch / "project")
     facts = collect_facts(repo=project.repo, tag=project.tag, event=project.event)
     story = write_story(facts, config)
@@ -240,6 +240,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each job (default 3)")
     parser.add_argument("--skip", action="append", default=[], choices=JOBS,
                         help="leave a job out (repeatable), e.g. --skip moviepy")
+    parser.add_argument("--zoom", action="store_true",
+                        help="render with reel.zoom (the moviepy baseline stays without)")
     parser.add_argument("--json", type=Path, help="result file (default bench/results/...)")
     parser.add_argument("--job", choices=JOBS, help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
@@ -254,7 +256,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="releasecast-bench-") as tmp:
         scratch = Path(tmp)
         started = time.perf_counter()
-        state = prepare(scratch)
+        state = prepare(scratch, zoom=args.zoom)
         print(f"setup: {time.perf_counter() - started:.1f} s; reel "
               f"{state['narration'].duration:.1f} s, {len(state['slides'])} slides, "
               f"{state['sentences']} sentences", flush=True)
@@ -279,7 +281,8 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_before": [round(x, 2) for x in load_before],
                     "load_after": [round(x, 2) for x in os.getloadavg()]},
-        "reel_seconds": duration, "runs": args.runs, "medians": summary, "targets": checks,
+        "reel_seconds": duration, "zoom": args.zoom, "runs": args.runs, "medians": summary,
+        "targets": checks,
         "samples": samples,
     }
     print("\nmedians:")

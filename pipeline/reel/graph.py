@@ -9,9 +9,11 @@ every input before it starts. A slide is cut into pieces: its
 with the crossfades in between, and ``xfade`` only ever sees the two short pieces it blends:
 running whole slides through a chain of ``xfade`` filters measured ~45 % slower.
 
-Zoom (optional): each piece runs through ``zoompan`` at 15 fps, then ``fps=30`` doubles the
-frames. The zoom factor is a function of the frame's position in its slide, so it is
-continuous across the pieces of a slide.
+Zoom (optional): the finished picture runs through one ``zoompan`` at 15 fps, then ``fps=30``
+doubles the frames. Slides zoom in and out in turn (1 → 1.05 on the first slide, back to 1 on
+the second...), so the zoom is continuous everywhere, crossfades included, and one filter serves
+the whole reel. (A ``zoompan`` per piece measured ~175 MB more memory: each one buffers
+frames it drew ahead of need.)
 
 Audio: the normalized narration as is, or mixed with looped background music that a
 ``sidechaincompress`` keyed by the voice ducks whenever someone speaks.
@@ -27,7 +29,7 @@ from .segments import SlideSpan
 
 WIDTH, HEIGHT = 1080, 1920
 SAMPLE_RATE = 48000
-ZOOM_PER_SECOND = 0.008  # +0.8 % per second: a 7 s slide ends 5.6 % larger
+ZOOM = 0.05  # each slide zooms by 5 %, in or out
 _ZOOM_FPS = 15
 # RGB stills to the colour matrix players assume for HD video (the stream is tagged to match).
 _TO_YUV = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
@@ -37,7 +39,6 @@ _TO_YUV = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
 class Piece:
     still: Path
     frames: int
-    offset: int  # frames from the start of its slide (for the zoom)
 
 
 @dataclass
@@ -69,7 +70,7 @@ def slide_pieces(span: SlideSpan, stills: list[Path], fade_in: int) -> tuple[
                                 (tail, cuts[1], span.frames)):
             first, last = max(offset, low), min(end, high)
             if last > first:
-                part.append(Piece(still, last - first, first))
+                part.append(Piece(still, last - first))
         offset = end
     return head, main, tail
 
@@ -98,7 +99,9 @@ def build(spans: list[SlideSpan], stills: list[list[Path]], narration_audio: Pat
     def render(piece: Piece) -> str:
         source = labels[piece.still].pop()
         label = f"p{len(command.graph)}"
-        command.graph.append(f"[{source}]{_repeat(piece, zoom)}[{label}]")
+        command.graph.append(
+            f"[{source}]loop=loop={piece.frames - 1}:size=1:start=0,setpts=N/{FPS}/TB[{label}]"
+        )
         return label
 
     def joined(parts: list[Piece]) -> str:
@@ -122,9 +125,10 @@ def build(spans: list[SlideSpan], stills: list[list[Path]], narration_audio: Pat
                 f"xfade=transition=fade:duration={fade / FPS:.6f}:offset=0[{label}]"
             )
             timeline.append(label)
+    zoomed = f"{_zoom(spans, total_frames)}," if zoom else ""
     command.graph.append(
         "".join(f"[{label}]" for label in timeline)
-        + f"concat=n={len(timeline)}:v=1:a=0,trim=end_frame={total_frames}[vout]"
+        + f"concat=n={len(timeline)}:v=1:a=0,{zoomed}trim=end_frame={total_frames}[vout]"
     )
     command.video = "[vout]"
     _audio(command, narration_audio, music, music_gain_db, total_frames)
@@ -150,17 +154,26 @@ def _decode_stills(command: Command, uses: dict[Path, int], folder: Path
     return labels
 
 
-def _repeat(piece: Piece, zoom: bool) -> str:
-    if not zoom:
-        return f"loop=loop={piece.frames - 1}:size=1:start=0,setpts=N/{FPS}/TB"
-    # zoompan draws `d` frames from the one input frame; at 15 fps, then doubled to 30.
-    step = FPS // _ZOOM_FPS
-    count = -(-piece.frames // step) + 1
-    factor = f"1+{ZOOM_PER_SECOND}*({piece.offset}+{step}*on)/{FPS}"
+def _zoom(spans: list[SlideSpan], total_frames: int) -> str:
+    """zoompan over the whole picture: the zoom rises across even slides and falls across odd
+    ones, switching direction in the middle of each crossfade."""
+    edges = [0.0] + [
+        (span.start + spans[i - 1].fade_out / 2) / FPS for i, span in enumerate(spans) if i
+    ] + [total_frames / FPS]
+    time = f"(on/{_ZOOM_FPS})"
+
+    def progress(index: int) -> str:  # 0 → 1 across slide `index` (1 → 0 for odd slides)
+        low, high = edges[index], edges[index + 1]
+        rise = f"({time}-{low:.4f})/{high - low:.4f}"
+        return rise if index % 2 == 0 else f"(1-{rise})"
+
+    expression = progress(len(spans) - 1)
+    for index in reversed(range(len(spans) - 1)):
+        expression = f"if(lt({time},{edges[index + 1]:.4f}),{progress(index)},{expression})"
     return (
-        f"zoompan=z='{factor}':x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d={count}"
-        f":s={WIDTH}x{HEIGHT}:fps={_ZOOM_FPS},fps={FPS},trim=end_frame={piece.frames},"
-        "setpts=PTS-STARTPTS"
+        f"fps={_ZOOM_FPS},zoompan=z='1+{ZOOM}*clip({expression},0,1)'"
+        f":x='(iw-iw/zoom)/2':y='(ih-ih/zoom)/2':d=1:s={WIDTH}x{HEIGHT}:fps={_ZOOM_FPS},"
+        f"fps={FPS},tpad=stop_mode=clone:stop=2"
     )
 
 
