@@ -4,15 +4,17 @@ Picture: the stills come in as one image sequence (``still-0000.png``... in orde
 use), so ffmpeg decodes each once, when it is first needed, converts it to yuv420p once and
 repeats it with ``loop`` (``-loop 1 -i`` would decode the PNG again for every frame). One input
 per still measured the same speed but ~110 MB more memory: ffmpeg decodes the first frame of
-every input before it starts. A slide is cut into pieces: its
-*head* (the crossfade in), *main* part and *tail* (the crossfade out). Mains are concatenated
-with the crossfades in between, and ``xfade`` only ever sees the two short pieces it blends:
-running whole slides through a chain of ``xfade`` filters measured ~45 % slower.
+every input before it starts.
+
+A slide is cut into pieces: its *head* (the crossfade in), *main* part and *tail* (the
+crossfade out). Mains are concatenated with the crossfades in between, and ``xfade`` only ever
+sees the two short pieces it blends: running whole slides through a chain of ``xfade`` filters
+measured ~45 % slower.
 
 Zoom (optional): the finished picture runs through one ``zoompan`` at 15 fps, then ``fps=30``
 doubles the frames. Slides zoom in and out in turn (1 → 1.05 on the first slide, back to 1 on
 the second...), so the zoom is continuous everywhere, crossfades included, and one filter serves
-the whole reel. (A ``zoompan`` per piece measured ~175 MB more memory: each one buffers
+the whole reel. (A ``zoompan`` per piece measured ~165 MB more memory: each one buffers
 frames it drew ahead of need.)
 
 Audio: the normalized narration as is, or mixed with looped background music that a
