@@ -25,7 +25,7 @@ from pipeline.config import Brand, Config, ReelOptions, VoiceOptions
 from pipeline.errors import InputError, ToolError
 from pipeline.reel import render_reel
 from pipeline.story import write_story
-from pipeline.structure import Narration, Reel, SlideKind, Story
+from pipeline.structure import Narration, Reel, Slide, SlideKind, Story
 from pipeline.tools import probe
 from pipeline.voice import narrate
 
@@ -269,6 +269,21 @@ def test_zoom_without_crossfades_or_captions(zoomed, slides):
     cue = next(c for c in timed.cues if c.slide == 0)
     inside, _, _ = ink(frame(reel.video, cue.start - 0.1), frame(reel.video, cue.start + 0.5))
     assert inside < 1000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scripts", [[["Only one slide here."]],
+                                     [["First."], [], ["Last."]]], ids=["single", "silent"])
+def test_a_single_slide_and_a_slide_without_narration(tmp_path, slides, scripts):
+    kinds = [SlideKind.TITLE, SlideKind.HIGHLIGHTS, SlideKind.CLOSING]
+    story = Story("t", "s", slides=[Slide(kind, "x", narration=lines)
+                                    for kind, lines in zip(kinds, scripts, strict=False)])
+    timed = narrate(story, VoiceOptions(), tmp_path, min_duration=5)
+    reel = render_reel(slides[:len(scripts)], timed, ReelOptions(preset="ultrafast"),
+                       tmp_path / "reel.mp4")
+    _, video, audio = streams(reel.video)
+    assert int(video["nb_frames"]) == round(timed.duration * 30)
+    assert float(audio["duration"]) == pytest.approx(timed.duration, abs=1 / 30)
 
 
 def test_slide_count_must_match_the_narration(work, narration, slides):
