@@ -308,6 +308,8 @@ def test_bad_music_and_slides_are_one_clear_error(work, narration, slides):
     with pytest.raises(InputError, match="slide 2: cannot read image"):
         render_reel([slides[0], broken, slides[2]], narration, ReelOptions(), work / "bad.mp4")
     assert not (work / "bad.mp4").exists()
+    with pytest.raises(InputError, match="cannot write the reel into"):
+        render_reel(slides, narration, ReelOptions(), junk / "reel.mp4")
 
 
 def test_failed_render_leaves_nothing_behind(tmp_path, narration, slides):

@@ -265,3 +265,7 @@ def test_bad_input_is_one_clear_error(tmp_path):
     with pytest.raises(InputError, match=r"cannot fit reel\.max_duration"):
         narrate(impossible, VoiceOptions(), tmp_path, min_duration=5, max_duration=15)
     assert not list(tmp_path.iterdir()), "nothing half-written, no temporary files left"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="cannot write the narration into"):
+        narrate(story(), VoiceOptions(), blocker / "voice")

@@ -50,8 +50,12 @@ def render_reel(
     total_frames = to_frames(narration.duration)
     music, music_gain = _music(options, total_frames / FPS)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".reel-", dir=out.parent) as tmp:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(prefix=".reel-", dir=out.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write the reel into {out.parent}: {exc.strerror}") from None
+    with scratch as tmp:
         plain, captioned = prepare_stills(slides, narration, spans, brand or Brand(), Path(tmp))
         stills = [
             [plain[i] if seg.caption is None else captioned[seg.caption] for seg in span.segments]

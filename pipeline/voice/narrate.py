@@ -61,9 +61,13 @@ def narrate(
     if not any(scripts):
         raise InputError("nothing to narrate: the story's slides have no narration sentences")
     protected = [slide.kind in _PROTECTED for slide in story.slides]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(prefix=".voice-", dir=out_dir)
+    except OSError as exc:
+        raise InputError(f"cannot write the narration into {out_dir}: {exc.strerror}") from None
 
-    with tempfile.TemporaryDirectory(prefix=".voice-", dir=out_dir) as tmp:
+    with scratch as tmp:
         work = Path(tmp)
         backend = get_backend(options)
         sentences = _synthesize(backend, scripts, language, work)
