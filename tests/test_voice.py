@@ -265,6 +265,8 @@ def test_bad_input_is_one_clear_error(tmp_path):
     with pytest.raises(InputError, match=r"cannot fit reel\.max_duration"):
         narrate(impossible, VoiceOptions(), tmp_path, min_duration=5, max_duration=15)
     assert not list(tmp_path.iterdir()), "nothing half-written, no temporary files left"
+    with pytest.raises(InputError, match="expected a language code"):
+        narrate(story(), VoiceOptions(), tmp_path, language="../en")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(InputError, match="cannot write the narration into"):

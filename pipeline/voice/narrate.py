@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import os
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .timeline import Plan, plan, sentences_to_drop
 MAX_RATE_BOOST = 1.2
 _MAX_RATE = 400  # VoiceOptions.rate's upper bound
 _PROTECTED = (SlideKind.TITLE, SlideKind.CLOSING)
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass
@@ -56,6 +58,8 @@ def narrate(
             f"reel.max_duration ({max_duration:g} s)"
         )
     language = language or story.language
+    if not _LANGUAGE.fullmatch(language):  # it names the output files
+        raise InputError(f"expected a language code like 'en' or 'pt-BR', got {language!r}")
     scripts = [[" ".join(text.split()) for text in slide.narration if text.strip()]
                for slide in story.slides]
     if not any(scripts):
