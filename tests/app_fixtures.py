@@ -139,7 +139,9 @@ def browser_fixture() -> Iterator[Any]:
 
 def sign_in(browser: Any, base_url: str) -> Any:
     """A page of the dashboard, signed in through the login form."""
-    page = browser.new_context().new_page()
+    context = browser.new_context()
+    context.set_default_timeout(60_000)  # a loaded CI machine, not a slow page
+    page = context.new_page()
     page.goto(base_url + "/")
     page.fill("#token", ADMIN_TOKEN)
     page.click("button[type=submit]")
@@ -248,6 +250,7 @@ def app_env(*, redis_url: str, database_url: str, data_dir: Path,
         "RELEASECAST_MAINTENANCE_INTERVAL": "1",
         "RELEASECAST_RETRY_INTERVALS": "1,1",
         "RELEASECAST_JOB_TIMEOUT": "300",
+        "RELEASECAST_API_RATE_LIMIT": "6000/minute",  # tests poll /jobs/<id>
         "PYTHONUNBUFFERED": "1",
     })
     if private_key_file is not None:

@@ -30,6 +30,7 @@ def web(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 
 def test_a_new_run_appears_within_one_refresh_without_reloading(browser, web: WebServer) -> None:
     context = browser.new_context()
+    context.set_default_timeout(60_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -39,13 +40,19 @@ def test_a_new_run_appears_within_one_refresh_without_reloading(browser, web: We
     page.click("button[type=submit]")
     page.wait_for_selector("#runs-table")
     page.wait_for_function("document.querySelector('#runs-table').dataset.refreshedAt")
+    assert page.get_attribute("#runs-table", "data-refresh-ms") == "10000"
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    fetches_before = int(page.evaluate("document.querySelector('#runs-table').dataset.fetches"))
     tag = f"v9.{uuid.uuid4().int % 1000}.0"
     response = web.post_delivery("release", release_payload(
         tag=tag, release_id=uuid.uuid4().int % 10**9, full_name="acme/rocket"))
     assert response.status_code == 202
     job_id = response.json()["job_id"]
-    row = page.wait_for_selector(f'tr[data-run-id="{job_id}"]', timeout=12_500)
+    row = page.wait_for_selector(f'tr[data-run-id="{job_id}"]', timeout=30_000)
+    # Shown by the first refresh that started after the delivery (or one already under way).
+    rendered_by = int(page.evaluate(
+        "document.querySelector('#runs-table').dataset.renderedFetch"))
+    assert rendered_by <= fetches_before + 1
     assert row.query_selector(".repository").inner_text() == "acme/rocket"
     assert row.query_selector(".tag").inner_text() == tag
     assert row.query_selector(".status").inner_text() == "queued"

@@ -77,7 +77,11 @@
     return params;
   }
 
+  let fetches = 0;
+
   async function refresh() {
+    const fetchNumber = ++fetches;  // which refresh put the rows there (the tests read it)
+    table.dataset.fetches = String(fetchNumber);
     try {
       const response = await fetch("/api/runs?" + query().toString(), {
         credentials: "same-origin",
@@ -101,6 +105,7 @@
       next.disabled = !data.next;
       updated.textContent = "updated " + new Date().toLocaleTimeString();
       table.dataset.refreshedAt = String(Date.now());
+      table.dataset.renderedFetch = String(fetchNumber);
     } catch (error) {
       updated.textContent = "update failed (" + error.message + ")";
     }
