@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from pipeline.build import BuildResult
-from pipeline.config import Config, parse_config
+from pipeline.config import Config, describe_error, load_config
 from pipeline.errors import ConfigError, InputError
 from pipeline.progress import Progress
 from pipeline.publish import BlogTarget, PublishOptions, publish_release
@@ -95,36 +95,12 @@ class AppTarget(BaseModel):
 
 def read_repository_config(checkout: Path) -> tuple[Config, AppTarget]:
     """The pipeline's :class:`Config` and the App's target from the checked-out repository."""
-    # load_config's own path rules (logo, font, templates relative to the repository root).
-    from pipeline.config import _resolve_paths
-
-    path = checkout / CONFIG_PATH
-    if not path.is_file():
-        return Config(), AppTarget()
     source = CONFIG_PATH.as_posix()
+    config = load_config(checkout / CONFIG_PATH, source=source)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{source}: invalid YAML{where}") from None
-    app_section: Any = None
-    if isinstance(data, dict):
-        data = dict(data)
-        app_section = data.pop("app", None)
-    config = _resolve_paths(parse_config(data, source), checkout)
-    try:
-        target = AppTarget.model_validate(app_section or {})
+        target = AppTarget.model_validate(config.app)
     except ValidationError as exc:
-        def describe(error: Any) -> str:
-            where = "app." + ".".join(str(part) for part in error["loc"])
-            if error["type"] == "extra_forbidden":
-                return f"{where}: unknown key"
-            return f"{where}: {error['msg'].removeprefix('Value error, ')}"
-
-        problems = "; ".join(describe(error) for error in exc.errors())
+        problems = "; ".join(describe_error(error, "app.") for error in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
     return config, target
 

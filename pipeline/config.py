@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -97,6 +97,9 @@ class Config(_Section):
     translator: str = "apertium"
     include_prereleases: bool = False
     tags: list[str] = Field(default_factory=lambda: ["release"])
+    # Where the GitHub App publishes this repository's posts; validated by the App
+    # (app/release_job.py), ignored by the Action and the CLI.
+    app: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("languages")
     @classmethod
@@ -107,8 +110,9 @@ class Config(_Section):
         return value
 
 
-def _describe(error: dict) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+def describe_error(error: Any, prefix: str = "") -> str:
+    """One validation problem as ``dotted.key: what was expected (got ...)``."""
+    where = prefix + ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{where}: unknown key"
@@ -129,33 +133,38 @@ def parse_config(data: object, source: str = "config") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
+        problems = "; ".join(describe_error(e) for e in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
 
 
-def load_config(path: Path | None, *, required: bool = False) -> Config:
-    """Load a config file. A missing optional file gives the defaults."""
+def load_config(path: Path | None, *, required: bool = False, source: str | None = None
+                ) -> Config:
+    """Load a config file. A missing optional file gives the defaults.
+
+    ``source`` names the file in error messages (default: the path as given).
+    """
     if path is None or not path.exists():
         if required and path is not None:
             raise ConfigError(f"config file not found: {path}")
         return Config()
+    source = source or str(path)
     try:
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+        raise ConfigError(f"{source}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{path}: invalid YAML{where}") from None
+        raise ConfigError(f"{source}: invalid YAML{where}") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    config = parse_config(data, str(path))
+        raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+    config = parse_config(data, source)
     base = path.parent.parent if path.parent.name == ".github" else path.parent
-    return _resolve_paths(config, base)
+    return resolve_paths(config, base)
 
 
-def _resolve_paths(config: Config, base: Path) -> Config:
+def resolve_paths(config: Config, base: Path) -> Config:
     """Make file options relative to the repository root absolute."""
 
     def resolve(p: Path | None) -> Path | None:
