@@ -128,6 +128,8 @@ def build_release(
     try:
         with progress.stage("story", f"story ({config.writer.backend} writer)"):
             story = write_story(facts, config)
+        languages = languages if languages is not None else config.languages
+        _check_languages(story, config, languages)
         artwork, narration = _art_and_voice(facts, story, config, work, progress)
         reel = None
         if narration is not None:
@@ -136,8 +138,7 @@ def build_release(
             with progress.stage("reel", "reel (1080x1920 H.264)"):
                 reel = render_reel(artwork.slides, narration, config.reel, work / "reel.mp4",
                                    brand=config.brand)
-        dubs = _dub(facts, story, config, artwork, narration, work, progress,
-                    languages if languages is not None else config.languages)
+        dubs = _dub(facts, story, config, artwork, narration, work, progress, languages)
         with progress.stage("site", "post and assets into the site"):
             output = write_site(
                 site, facts, story, config,
@@ -150,6 +151,18 @@ def build_release(
         raise
     return BuildResult(facts, story, release_slug(facts), site, output, work, narration, reel,
                        dubs, dict(progress.timings))
+
+
+def _check_languages(story: Story, config: Config, languages: list[str]) -> None:
+    """A language no translator here can reach fails now, before minutes of rendering."""
+    if not languages or not config.reel.enabled:
+        return
+    from .translate import get_translator
+
+    translator = get_translator(config)
+    for language in languages:
+        if language != story.language:
+            translator.check(story.language, language)
 
 
 def _dub(

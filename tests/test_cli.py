@@ -105,8 +105,8 @@ def event_file(tmp_path: Path, **release: object) -> Path:
 
 def assert_clean_failure(code: int, err: str, site: Path, expected: str) -> None:
     assert code != 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
+    lines = [line for line in err.strip().splitlines() if ": done in " not in line]
+    assert len(lines) == 1, err  # progress lines aside, one line says what went wrong
     assert lines[0].startswith("releasecast: error: ")
     assert expected in lines[0], lines[0]
     assert "Traceback" not in err
@@ -219,3 +219,12 @@ def test_usage_errors_are_one_line(capsys) -> None:
     code = main(["run", "--site", "x"])
     assert code == 2
     assert "give --tag, --event, or both" in capsys.readouterr().err
+
+
+def test_an_unreachable_language_fails_before_rendering(tmp_path: Path, repo: Path,
+                                                        capsys) -> None:
+    site = tmp_path / "site"
+    code, err = run_cli(capsys, "run", "--repo", str(repo), "--tag", "v0.2.0", "--site",
+                        str(site), "--languages", "xx")
+    assert_clean_failure(code, err, site, "cannot translate en to xx")
+    assert "images: done" not in err  # failed before any rendering started
