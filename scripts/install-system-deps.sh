@@ -9,6 +9,7 @@ runtime=(
   ffmpeg            # reel render, loudness, ffprobe
   espeak-ng         # offline narration voice
   git
+  python3-venv      # `python3 -m venv` on a Debian-packaged Python (scripts/setup-venv.sh)
   fonts-lato        # the Latin face the cards and slides are designed around
   fonts-dejavu-core # Latin, Greek, Cyrillic, Hebrew, Arabic
   fonts-noto-cjk    # Chinese, Japanese, Korean glyphs (no tofu boxes)
