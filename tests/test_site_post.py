@@ -115,7 +115,8 @@ def test_post_sections_thank_first_timers_and_link_everything(tmp_path, media) -
                     "## Contributors", "## By the numbers", "## Links"):
         assert heading in text
     assert "A special welcome to our first-time contributors:\n[@newbie]" in text
-    assert "| Lines added | 420 |" in text
+    assert "- **14** files changed, **420** lines added, **96** removed" in text
+    assert "- **12** commits since v1\\.1\\.0\n" in text
     assert "([#42](https://github.com/acme/widgets/pull/42) by [@grace]" in text
     assert "[Full changelog](https://github.com/acme/widgets/compare/v1.1.0...v1.2.0)" in text
 

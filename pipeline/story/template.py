@@ -118,10 +118,10 @@ def write(facts: ReleaseFacts, config: Config) -> Story:
     project = project_name(facts, config)
     title = f"{project} {facts.tag}"
     if facts.title != facts.tag:
-        title = f"{title}: {facts.title}" if facts.tag not in facts.title else facts.title
+        title = facts.title if names_the_version(facts) else f"{title}: {facts.title}"
     slides = plan_slides(facts, config)
     narrate_slides(facts, config, slides)
-    highlights = [plain_text(i.text) for i in (facts.breaking + facts.features)[:5]]
+    highlights = [item_line(i) for i in (facts.breaking + facts.features)[:5]]
     return Story(
         title=title,
         summary=summary(facts, config),
