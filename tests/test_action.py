@@ -223,7 +223,7 @@ def test_workspace_owned_by_another_user_is_trusted(runner: ActionEnv, blog: Pat
     assert run.returncode == 0, run.log
     assert run.commands("warning") == []
     post = git("--git-dir", str(blog), "show", f"main:{run.outputs['post-path']}")
-    assert "| Commits | 3 |" in post
+    assert "- **3** commits" in post
     assert "third" in post
 
 
