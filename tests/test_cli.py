@@ -21,9 +21,10 @@ RELEASECAST = Path(sys.executable).parent / "releasecast"
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """One real `releasecast demo --json` for the whole module (it renders a reel)."""
+    """One real `releasecast demo --languages es --json` for the whole module (two reels)."""
     site = tmp_path_factory.mktemp("demo") / "site"
-    proc = subprocess.run([str(RELEASECAST), "demo", "--out", str(site), "--json"],
+    proc = subprocess.run([str(RELEASECAST), "demo", "--out", str(site), "--languages", "es",
+                           "--json"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     return site, json.loads(proc.stdout)
@@ -55,6 +56,23 @@ def test_demo_builds_a_jekyll_site_with_post_images_and_reel(demo_run) -> None:
     html = (site / "_site" / summary["post_url"].lstrip("/")).read_text(encoding="utf-8")
     assert re.search(r'<video controls="?"? playsinline', html)
     assert 'src="/assets/releasecast/' in html and 'reel.en.vtt' in html
+
+
+@pytest.mark.slow
+def test_demo_dubs_the_reel_in_spanish_offline(demo_run) -> None:
+    _site, summary = demo_run
+    assets = {Path(p).name: Path(p) for p in summary["assets"]}
+    assert {"reel.es.mp4", "reel.es.vtt", "reel.es.srt"} <= set(assets)
+    assert summary["reel"]["languages"] == ["en", "es"]
+    vtt = assets["reel.es.vtt"].read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT")
+    assert "Corrige" in vtt or "versión" in vtt or "lanzamiento" in vtt  # Apertium's Spanish
+    info = probe(assets["reel.es.mp4"])
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    audio = next(s for s in info["streams"] if s["codec_type"] == "audio")
+    assert abs(float(video["duration"]) - float(audio["duration"])) <= 1 / 30 + 0.025
+    post = Path(summary["post"]).read_text(encoding="utf-8")
+    assert 'srclang="es" label="Español"' in post
 
 
 @pytest.mark.slow
