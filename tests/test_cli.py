@@ -246,3 +246,14 @@ def test_an_unreachable_language_fails_before_rendering(tmp_path: Path, repo: Pa
                         str(site), "--languages", "xx")
     assert_clean_failure(code, err, site, "cannot translate en to xx")
     assert "images: done" not in err  # failed before any rendering started
+
+
+def test_a_missing_voice_over_recording_is_one_clear_error(tmp_path: Path, repo: Path,
+                                                           capsys) -> None:
+    config = tmp_path / "releasecast.yml"
+    config.write_text("voice:\n  recording: voice-over.m4a\n")
+    site = tmp_path / "site"
+    code, err = run_cli(capsys, "run", "--repo", str(repo), "--tag", "v0.2.0", "--site",
+                        str(site), "--config", str(config))
+    assert_clean_failure(code, err, site, "voice.recording: file not found")
+    assert str(tmp_path / "voice-over.m4a") in err  # resolved against the config's folder
