@@ -137,7 +137,8 @@ def build_release(
 
             with progress.stage("reel", "reel (1080x1920 H.264)"):
                 reel = render_reel(artwork.slides, narration, config.reel, work / "reel.mp4",
-                                   brand=config.brand)
+                                   brand=config.brand,
+                                   progress=progress.fraction("reel (1080x1920 H.264)"))
         dubs = _dub(facts, story, config, artwork, narration, work, progress, languages)
         with progress.stage("site", "post and assets into the site"):
             output = write_site(

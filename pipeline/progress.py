@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
@@ -17,6 +17,7 @@ class Progress:
         self.quiet = quiet
         self.timings: dict[str, float] = {}
         self._console = None
+        self._status = None
         if not quiet and self.stream.isatty():
             from rich.console import Console
 
@@ -28,13 +29,26 @@ class Progress:
         label = what or name
         start = time.perf_counter()
         if self._console is not None and spinner:
-            with self._console.status(f"{label}…"):
-                yield
+            with self._console.status(f"{label}…") as status:
+                self._status = status
+                try:
+                    yield
+                finally:
+                    self._status = None
         else:
             yield
         elapsed = time.perf_counter() - start
         self.timings[name] = self.timings.get(name, 0.0) + elapsed
         self.say(f"{label}: done in {elapsed:.2f} s")
+
+    def fraction(self, label: str) -> Callable[[float], None]:
+        """A callback for a stage that knows how far it got: shown in the spinner's text."""
+
+        def show(done: float) -> None:
+            if self._status is not None:
+                self._status.update(f"{label}… {done:.0%}")
+
+        return show
 
     def say(self, line: str) -> None:
         if self.quiet:
