@@ -7,16 +7,15 @@ crossfades or captions); the tests read them with ffprobe/ffmpeg.
 
 from __future__ import annotations
 
-import array
 import dataclasses
 import itertools
-import math
 import shutil
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+from audio_samples import decode_mono, rms_db
 from factories import sample_facts
 from PIL import Image, ImageChops
 
@@ -128,21 +127,6 @@ def top_level_boxes(path: Path) -> list[str]:
             else:
                 f.seek(size - 8, 1)
     return boxes
-
-
-def decode_mono(path: Path) -> array.array:
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
-         "-f", "s16le", "-"], capture_output=True, check=True).stdout
-    samples = array.array("h")
-    samples.frombytes(raw)
-    return samples
-
-
-def rms_db(samples: array.array, start: float, end: float) -> float:
-    window = samples[int(start * RATE):int(end * RATE)]
-    power = sum(s * s for s in window) / max(1, len(window))
-    return 10 * math.log10(power / 32768**2) if power else -120.0
 
 
 def content_time(narration: Narration, index: int) -> float:

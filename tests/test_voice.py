@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import array
 import itertools
-import math
 import re
 import shutil
 import subprocess
@@ -12,6 +10,7 @@ import wave
 from pathlib import Path
 
 import pytest
+from audio_samples import decode_mono, rms_db
 from factories import sample_facts
 
 from pipeline.config import Config, VoiceOptions
@@ -39,22 +38,6 @@ def story() -> Story:
 @pytest.fixture(scope="module")
 def narration(tmp_path_factory) -> Narration:
     return narrate(story(), VoiceOptions(), tmp_path_factory.mktemp("voice"))
-
-
-def decode_mono(path: Path) -> array.array:
-    """The audio as 48 kHz mono 16-bit samples, decoded by ffmpeg."""
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", str(RATE), "-f", "s16le",
-         "-"], capture_output=True, check=True).stdout
-    samples = array.array("h")
-    samples.frombytes(raw)
-    return samples
-
-
-def rms_db(samples: array.array, start: float, end: float) -> float:
-    window = samples[int(start * RATE):int(end * RATE)]
-    power = sum(s * s for s in window) / max(1, len(window))
-    return 10 * math.log10(power / 32768**2) if power else -120.0
 
 
 def ebur128(path: Path) -> tuple[float, float]:

@@ -1,0 +1,27 @@
+"""Reading audio back for tests: samples decoded by the real ffmpeg, and their level."""
+
+from __future__ import annotations
+
+import array
+import math
+import subprocess
+from pathlib import Path
+
+RATE = 48000
+
+
+def decode_mono(path: Path) -> array.array:
+    """The first audio stream as 48 kHz mono 16-bit samples, decoded by ffmpeg."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(RATE),
+         "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    samples = array.array("h")
+    samples.frombytes(raw)
+    return samples
+
+
+def rms_db(samples: array.array, start: float, end: float) -> float:
+    """The level between two times, in dB below full scale (-120 for digital silence)."""
+    window = samples[int(start * RATE):int(end * RATE)]
+    power = sum(s * s for s in window) / max(1, len(window))
+    return 10 * math.log10(power / 32768**2) if power else -120.0
