@@ -146,7 +146,10 @@ def sign_in(browser: Any, base_url: str) -> Any:
     page.fill("#token", ADMIN_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_selector("#runs-table")
-    page.wait_for_function("document.querySelector('#runs-table').dataset.refreshedAt")
+    # A selector wait, not wait_for_function: the dashboard's CSP forbids eval, which
+    # Playwright's string predicates need.
+    page.wait_for_selector('#runs-table[data-refreshed-at]:not([data-refreshed-at=""])',
+                           state="attached")
     return page
 
 

@@ -39,7 +39,10 @@ def test_a_new_run_appears_within_one_refresh_without_reloading(browser, web: We
     page.fill("#token", ADMIN_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_selector("#runs-table")
-    page.wait_for_function("document.querySelector('#runs-table').dataset.refreshedAt")
+    # A selector wait, not wait_for_function: the dashboard's CSP forbids eval, which
+    # Playwright's string predicates need.
+    page.wait_for_selector('#runs-table[data-refreshed-at]:not([data-refreshed-at=""])',
+                           state="attached")
     assert page.get_attribute("#runs-table", "data-refresh-ms") == "10000"
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
     fetches_before = int(page.evaluate("document.querySelector('#runs-table').dataset.fetches"))
