@@ -14,9 +14,16 @@ from pathlib import Path
 
 
 class ChangeKind(StrEnum):
+    """What a change means for a reader, in the order the post lists them."""
+
     BREAKING = "breaking"
+    SECURITY = "security"
+    REMOVAL = "removal"
+    DEPRECATION = "deprecation"
     FEATURE = "feature"
     FIX = "fix"
+    PERFORMANCE = "performance"
+    DOCS = "docs"
     OTHER = "other"
 
 
@@ -47,6 +54,10 @@ class ChangeItem:
     pr: int | None = None
     url: str | None = None
     scope: str | None = None  # conventional-commit scope, "feat(cli): ..." -> "cli"
+    group: str | None = None  # the component a parent bullet or sub-heading names ("Form")
+    emoji: str | None = None  # the gitmoji the entry started with: shown, never spoken
+    refs: list[int] = field(default_factory=list)  # every PR/issue number it cites, pr first
+    labels: list[str] = field(default_factory=list)  # the PR's labels, when GitHub told us
 
 
 @dataclass
@@ -59,6 +70,7 @@ class Commit:
     type: str | None = None  # conventional-commit type: feat, fix, docs, ...
     breaking: bool = False
     prs: list[int] = field(default_factory=list)
+    co_authors: list[str] = field(default_factory=list)  # "Name <email>" of Co-authored-by
 
 
 @dataclass
@@ -73,6 +85,9 @@ class Contributor:
     login: str  # GitHub login when known, else the commit author name
     first_time: bool = False
     commits: int = 0
+    name: str | None = None  # the person's name from git, when it differs from the login
+    avatar_url: str | None = None  # from the GitHub API, when it was asked
+    bot: bool = False  # automation; kept out of the people thanked unless configured
 
 
 @dataclass
@@ -93,6 +108,12 @@ class ReleaseFacts:
     items: list[ChangeItem] = field(default_factory=list)
     contributors: list[Contributor] = field(default_factory=list)
     full_changelog_url: str | None = None
+    # Whether commits, diffstat and commit authors are the release's real figures: False for
+    # a release read from its event alone or from a shallow checkout that could not be
+    # completed, so no wrong number is published. ``history`` says where they came from.
+    counted: bool = True
+    history: str = "git"  # "git", "github" (the compare API) or "" (not counted)
+    warnings: list[str] = field(default_factory=list)  # what the facts stage had to leave out
 
     @property
     def title(self) -> str:
@@ -117,6 +138,33 @@ class ReleaseFacts:
     @property
     def others(self) -> list[ChangeItem]:
         return self.of_kind(ChangeKind.OTHER)
+
+    @property
+    def security(self) -> list[ChangeItem]:
+        return self.of_kind(ChangeKind.SECURITY)
+
+    @property
+    def removals(self) -> list[ChangeItem]:
+        return self.of_kind(ChangeKind.REMOVAL)
+
+    @property
+    def deprecations(self) -> list[ChangeItem]:
+        return self.of_kind(ChangeKind.DEPRECATION)
+
+    @property
+    def performance(self) -> list[ChangeItem]:
+        return self.of_kind(ChangeKind.PERFORMANCE)
+
+    @property
+    def docs(self) -> list[ChangeItem]:
+        return self.of_kind(ChangeKind.DOCS)
+
+    @property
+    def pull_requests(self) -> list[int]:
+        """Distinct PR numbers the items and commits name, in order of appearance."""
+        found = [n for item in self.items for n in (item.refs or ([item.pr] if item.pr else []))]
+        found += [n for commit in self.commits for n in commit.prs]
+        return list(dict.fromkeys(found))
 
     @property
     def first_time_contributors(self) -> list[Contributor]:

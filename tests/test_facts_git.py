@@ -209,7 +209,7 @@ def test_items_from_commits_use_pr_titles_and_breaking_footers(tmp_path):
 
     # "wip"/"more" are inside PR #7 and the release chore is not a change.
     assert [(i.kind, i.text, i.pr, i.author) for i in facts.items] == [
-        (ChangeKind.OTHER, "faster parser", 7, "ghopper"),
+        (ChangeKind.PERFORMANCE, "faster parser", 7, "ghopper"),
         (ChangeKind.FIX, "crash on empty input", 8, None),
         (ChangeKind.BREAKING, "new loader", None, None),
     ]
@@ -301,7 +301,7 @@ def test_a_tag_message_of_one_paragraph_is_all_body(repo):
 
     assert (facts.name, facts.body) == ("", "- Faster start-up\n- Fix the --help text")
     assert [(i.kind, i.text) for i in facts.items] == [
-        (ChangeKind.OTHER, "Faster start-up"), (ChangeKind.FIX, "Fix the --help text")]
+        (ChangeKind.PERFORMANCE, "Faster start-up"), (ChangeKind.FIX, "Fix the --help text")]
 
 
 def test_an_old_tag_object_without_a_tagger_is_dated_by_its_commit(repo):

@@ -5,7 +5,6 @@ Each body in tests/fixtures/release_bodies/ is written the way its tool (or pers
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,8 @@ BODIES = Path(__file__).parent / "fixtures" / "release_bodies"
 
 BREAKING, FEATURE, FIX, OTHER = (ChangeKind.BREAKING, ChangeKind.FEATURE, ChangeKind.FIX,
                                  ChangeKind.OTHER)
+DEPRECATION, REMOVAL, SECURITY, DOCS = (ChangeKind.DEPRECATION, ChangeKind.REMOVAL,
+                                        ChangeKind.SECURITY, ChangeKind.DOCS)
 
 
 def body(name: str) -> str:
@@ -74,18 +75,18 @@ def test_keep_a_changelog_section():
         ("Changed", BREAKING,
          "the config file moved from `~/.slaterc` to `~/.config/slate/config.toml`."),
         ("Changed", OTHER, "Tables are wrapped to the terminal width."),
-        ("Deprecated", OTHER, "`slate export --csv`; use `--format csv`."),
-        ("Removed", OTHER, "The `--legacy-output` flag, deprecated since 1.8."),
+        ("Deprecated", DEPRECATION, "`slate export --csv`; use `--format csv`."),
+        ("Removed", REMOVAL, "The `--legacy-output` flag, deprecated since 1.8."),
         ("Fixed", FIX, "Crash when the cache directory is a symlink."),
         ("Fixed", FIX, "`slate diff` no longer prints ANSI colors when piped."),
-        ("Security", FIX, "Temporary files are created with mode 0600."),
+        ("Security", SECURITY, "Temporary files are created with mode 0600."),
     ]
     # A PR link and a bare "(#231)" before the final period are both recognised.
     assert (notes.items[0].pr, notes.items[0].url) == (
         220, "https://github.com/quarry-tools/slate/pull/220")
     assert notes.items[8].pr == 231
-    # Nested bullets under a label ("Shell completions:") are items scoped by that label.
-    assert [i.scope for i in notes.items[2:4]] == ["Shell completions", "Shell completions"]
+    # Nested bullets under a label ("Shell completions:") are items grouped by that label.
+    assert [i.group for i in notes.items[2:4]] == ["Shell completions", "Shell completions"]
 
 
 def test_release_please_output():
@@ -136,12 +137,13 @@ def test_emoji_headings_and_conventional_prefixes():
 
     assert summary(notes) == [
         (FEATURE, "editor", "multiple cursors", "rin-t", 501),
-        (FEATURE, None, "✨ Live preview of Markdown tables", None, 507),
+        (FEATURE, None, "Live preview of Markdown tables", None, 507),
         (FIX, None, "undo after paste restores the selection", None, 503),
         (BREAKING, None, "Plugins must declare `apiVersion: 2`", None, 510),
         # Under "Documentation" a leading "Fix" does not make a bug fix.
-        (OTHER, None, "Fix typos in the plugin guide", None, 504),
+        (DOCS, None, "Fix typos in the plugin guide", None, 504),
     ]
+    assert notes.items[1].emoji == "✨"  # shown by the post, never part of the spoken text
     assert notes.items[3].section == "💥"
 
 
@@ -191,12 +193,18 @@ def test_headings_nest_a_scope_under_a_kind():
         (FIX, "cli", "exit code 2 on bad flags"), (FIX, "server", "keep-alive on HTTP/1.0")]
 
 
-def test_nested_details_are_flattened_with_the_parent_kind():
+def test_a_parent_bullet_naming_a_component_becomes_its_childrens_group():
     notes = parse_notes("## Features\n\n- Plugin API\n  - hooks for `build`\n"
                         "  - hooks for `serve`\n- Dark mode\n")
+    assert [(i.kind, i.group, i.text) for i in notes.items] == [
+        (FEATURE, "Plugin API", "hooks for `build`"), (FEATURE, "Plugin API", "hooks for `serve`"),
+        (FEATURE, None, "Dark mode")]
+
+
+def test_nested_details_of_a_real_entry_take_its_kind():
+    notes = parse_notes("- Fix the importer on Windows.\n  - paths with spaces\n")
     assert [(i.kind, i.text) for i in notes.items] == [
-        (FEATURE, "Plugin API"), (FEATURE, "hooks for `build`"), (FEATURE, "hooks for `serve`"),
-        (FEATURE, "Dark mode")]
+        (FIX, "Fix the importer on Windows."), (FIX, "paths with spaces")]
 
 
 def test_inline_markdown_is_kept_and_only_the_credit_tail_dropped():
@@ -231,25 +239,33 @@ def test_bodies_without_entries(text):
     assert notes.items == [] and notes.authors == [] and notes.full_changelog_url is None
 
 
-def test_five_thousand_entries_parse_in_well_under_a_second():
+def test_five_thousand_entries_are_all_read():
     text = "## What's Changed\r\n" + "".join(
         f"* feat(part{i % 7}): change number {i} by @dev{i % 40} in "
         f"https://github.com/o/r/pull/{i + 1}\r\n" for i in range(5000))
 
-    started = time.process_time()
     notes = parse_notes(text)
-    elapsed = time.process_time() - started
 
     assert len(notes.items) == 5000
     assert notes.items[4999].pr == 5000 and notes.items[4999].scope == "part1"
     assert len(notes.authors) == 40
-    assert elapsed < 1.0, f"{elapsed:.2f} s of CPU for 5,000 entries"
 
 
-def test_a_huge_single_entry_stays_fast():
-    # 5,000 references that turn out not to be a tail: quadratic matching took seconds here.
+def test_only_the_end_of_a_huge_entry_is_searched_for_a_tail(monkeypatch):
+    # 5,000 references that turn out not to be a tail: matching the whole entry was quadratic.
+    # Speed lives in bench/; this checks the bound that keeps it linear: no tail pattern runs
+    # on more than the window at the entry's end.
+    from pipeline.facts import notes as module
+
+    searched: list[int] = []
+    real = module._tail
+
+    def counting(text: str):
+        searched.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(module, "_tail", counting)
     text = "* x " + "([#1](https://example.org)) " * 5000 + "end"
-    started = time.process_time()
     notes = parse_notes(text)
-    assert time.process_time() - started < 1.0
     assert notes.items[0].text.endswith("end")
+    assert len(searched) >= 2 and max(searched[1:]) <= module._TAIL_WINDOW < searched[0]

@@ -21,10 +21,14 @@ _SQUASH_PRS = re.compile(r"\(#(\d+)\)")
 _TRAILING_PRS = re.compile(r"(?:\s*\(#\d+\))+\s*$")
 
 FEATURE_TYPES = frozenset({"feat", "feature"})
-FIX_TYPES = frozenset({"fix", "bugfix", "hotfix", "security"})
+FIX_TYPES = frozenset({"fix", "bugfix", "hotfix"})
+_KINDS_OF_TYPES = {"security": ChangeKind.SECURITY, "sec": ChangeKind.SECURITY,
+                   "perf": ChangeKind.PERFORMANCE, "docs": ChangeKind.DOCS,
+                   "doc": ChangeKind.DOCS, "deprecate": ChangeKind.DEPRECATION,
+                   "deprecation": ChangeKind.DEPRECATION, "remove": ChangeKind.REMOVAL}
 # Types people put in front of release-note entries. For commit subjects any word counts, but a
 # bullet such as "Note: ..." must not be mistaken for a typed entry.
-KNOWN_TYPES = FEATURE_TYPES | FIX_TYPES | frozenset({
+KNOWN_TYPES = FEATURE_TYPES | FIX_TYPES | frozenset(_KINDS_OF_TYPES) | frozenset({
     "perf", "refactor", "docs", "doc", "style", "test", "tests", "build", "ci", "chore",
     "revert", "deps", "dep", "release", "i18n", "ux", "ui",
 })
@@ -45,7 +49,7 @@ class Header:
             return ChangeKind.FEATURE
         if self.type in FIX_TYPES:
             return ChangeKind.FIX
-        return ChangeKind.OTHER
+        return _KINDS_OF_TYPES.get(self.type, ChangeKind.OTHER)
 
 
 def parse_header(text: str, *, known_types_only: bool = False) -> Header | None:

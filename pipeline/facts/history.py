@@ -15,7 +15,8 @@ from .conventional import (
     strip_pr_suffix,
 )
 from .git import RawCommit
-from .notes import ReleaseNotes, keyword_kind
+from .kinds import keyword_kind
+from .notes import ReleaseNotes
 
 _RELEASE_CHORE = re.compile(r"^(?:release|bump version|version bump|prepare release)\b", re.I)
 _NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@\s]+)@users\.noreply\.github\.com$", re.I)

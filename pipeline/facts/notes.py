@@ -2,14 +2,27 @@
 
 The body is parsed as CommonMark with markdown-it-py: headings give each bullet its section,
 list items give the entries (nested bullets included), whatever the bullet character, line
-endings or HTML around them. Only the text of one entry is then read with small patterns, to
-split off what tools append to it: GitHub's ``by @user in URL``, release-drafter's
-``@user (#12)``, release-please's and semantic-release's ``([#12](url)) ([abc1234](url))``.
+endings or HTML around them. Paragraphs that only say ``BUG FIXES:`` or ``**Features**``
+act as headings (Terraform and HashiCorp-style changelogs write them so). Only the text of one
+entry is then read with small patterns: markup that is not Markdown (Sphinx/MyST and reST
+roles, ``gh-12``; :mod:`.markup`), then what tools append to it: GitHub's
+``by @user in URL``, release-drafter's ``@user (#12)``, release-please's and
+semantic-release's ``([#12](url)) ([abc1234](url))``, FastAPI's ``PR [#12](url) by
+[@user](url).``, reference-style ``([#12])`` links, trailing ``(#12, #13)``.
 
-An entry's kind comes from, in order: the heading it sits under ("Bug Fixes", "### Added",
-"## 🚀 Features"), its conventional-commit prefix (``feat(cli)!:``), then words in it
-("BREAKING", a leading "Fix"/"Add"). Nested entries with no kind of their own take their
-parent's.
+An entry's kind comes from the first of these signals that decides (:mod:`.kinds`):
+
+1. the entry saying itself that it breaks things (``feat!:``, ``**BREAKING:**``, 💥);
+2. the nearest heading that names a kind ("Bug Fixes", "### Added", "## 🚀 Features",
+   "NEW FEATURES:", "Upgrade notes", "新功能", "バグ修正");
+3. a conventional-commit prefix (``fix(cli):``, ``perf:``, ``docs:``);
+4. a gitmoji or emoji at its start (🐛 ✨ 🔒 ⚡ 📝 🗑 🔥 …, also ``:bug:``);
+5. words ("Fix …", "Add …", "Deprecate …", "… no longer …", "regression", CVE ids);
+6. the parent entry's kind; else "other".
+
+A bullet that only names a component ("- Form", "- **Parser:**") over nested bullets is not an
+entry: it becomes its children's ``group``, as does a heading that names no kind ("### IO uring
+(unstable)", "### cli").
 """
 
 from __future__ import annotations
@@ -17,20 +30,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ..structure import ChangeItem, ChangeKind
 from .conventional import Header, parse_header
+from .kinds import (
+    component_heading,
+    emoji_kind,
+    keyword_kind,
+    leading_emoji,
+    section_kind,
+    section_role,
+)
+from .markup import clean_markup, resolve_reference_links
+
+__all__ = ["LOGIN", "ReleaseNotes", "keyword_kind", "parse_notes"]
 
 LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?"
+_BY = rf"by\s+(?:@(?P<author>{LOGIN})|\[@(?P<author_link>{LOGIN})\]\([^)\s]*\))"
 
 # "... by @user in https://github.com/o/r/pull/12" (GitHub's generated notes), also "in #12".
 _GITHUB_TAIL = re.compile(
-    rf"\s+by\s+@(?P<author>{LOGIN})"
+    rf"\s+{_BY}"
     r"(?:\s+in\s+(?:(?P<url>https?://\S+?)|\[#(?P<pr_link>\d+)\]\((?P<link>[^)\s]+)\)|"
     r"#(?P<pr>\d+)))?\s*$"
+)
+# FastAPI's "Text. PR [#12](url) by [@user](url)."
+_PR_BY_TAIL = re.compile(
+    rf"\s+PR\s+\[#(?P<pr>\d+)\]\((?P<url>[^)\s]+)\)(?:\s+{_BY})?\s*\.?\s*$"
 )
 # release-drafter's default "$TITLE @$AUTHOR (#$NUMBER)", and the other order.
 _DRAFTER_TAIL = re.compile(
@@ -44,7 +74,9 @@ _LINK_REFS_TAIL = re.compile(
 )
 _LINK_REF = re.compile(r"\(\[(?P<label>#\d+|[0-9a-f]{7,40})\]\((?P<url>[^)\s]+)\)\)")
 _TAIL_WINDOW = 1200
-_PLAIN_PR_TAIL = re.compile(r"\s*\(#(?P<pr>\d+)\)\s*$")
+# "(#12)", "(#12, #13)", "#12" at the end (also what roles and gh-12 became).
+_PLAIN_REFS_TAIL = re.compile(r"\s*(?:\((?:#\d+(?:\s*(?:,|and)\s*)?)+\)|(?<=[.\s])#\d+)\s*$")
+_NUMBER_REF = re.compile(r"#(\d+)")
 _PR_IN_URL = re.compile(r"/(?:pull|issues|merge_requests)/(?P<number>\d+)")
 # "**BREAKING:** ...", "BREAKING CHANGE: ...", "**Breaking change**: ..." at an entry's start.
 _BREAKING_MARKER = re.compile(
@@ -53,40 +85,23 @@ _BREAKING_MARKER = re.compile(
 )
 # release-please's scope prefix: "**cli:** add --dry-run"
 _BOLD_SCOPE = re.compile(r"^\*\*(?P<scope>[^*\n]{1,40}?):\*\*\s+")
+# A plain component prefix: "net: add ...", "backend/s3: Support ...", "time (alt timer): ...",
+# "`state show`: The ...". Short, no sentence inside it.
+_PLAIN_SCOPE = re.compile(
+    r"^(?P<scope>`[^`\n]{1,30}`|[A-Za-z][\w./+-]*(?: [\w./+-]+){0,2}(?: \([^()\n]{1,30}\))?)"
+    r":\s+(?=\S)"
+)
 _NEW_CONTRIBUTOR = re.compile(rf"@(?P<login>{LOGIN}) made (?:their|his|her) first contribution")
 _MENTION = re.compile(rf"(?<![\w/@])@(?P<login>{LOGIN})")
 _FULL_CHANGELOG = re.compile(r"Full Changelog\W{0,6}?(?P<url>https?://[^\s)<>\]]+)", re.I)
 _COMPARE = re.compile(r"/compare/(?P<base>[^/?#]+?)\.\.\.(?P<head>[^/?#]+)$")
-_WORDS = re.compile(r"[^\W\d_]+")
-
-_BREAKING_WORD = re.compile(r"\bBREAKING\b|(?i:\bbreaking changes?\b)")
-_FIX_VERBS = frozenset({"fix", "fixes", "fixed", "fixing", "resolve", "resolves", "resolved",
-                        "correct", "corrects", "corrected", "patch", "patched", "repair"})
-_FEATURE_VERBS = frozenset({"add", "adds", "added", "adding", "introduce", "introduces",
-                            "introduced", "support", "supports", "implement", "implements",
-                            "implemented", "new", "allow", "allows", "enable", "enables"})
-
-# Section headings, by the words in them (emoji looked at when no word decides).
-_CONTRIBUTOR_WORDS = frozenset({"contributor", "contributors", "thanks", "acknowledgements",
-                                "acknowledgments"})
-_FIRST_TIME_WORDS = frozenset({"new", "first"})
-_SECTION_WORDS = {
-    ChangeKind.BREAKING: frozenset({"breaking"}),
-    ChangeKind.FIX: frozenset({"fix", "fixes", "fixed", "bug", "bugs", "bugfix", "bugfixes",
-                               "hotfix", "hotfixes", "security", "patches"}),
-    ChangeKind.FEATURE: frozenset({"feature", "features", "feat", "added", "new", "enhancement",
-                                   "enhancements"}),
-    ChangeKind.OTHER: frozenset({"documentation", "docs", "chore", "chores", "maintenance",
-                                 "dependencies", "dependency", "deps", "internal", "refactor",
-                                 "refactoring", "tests", "testing", "ci", "build", "performance",
-                                 "perf", "reverts", "style", "tooling", "infrastructure"}),
-}
-_SECTION_EMOJI = {
-    ChangeKind.BREAKING: "💥⚠🚨",
-    ChangeKind.FIX: "🐛🩹🔒🚑🐞",
-    ChangeKind.FEATURE: "🚀✨🎉🆕🌟",
-    ChangeKind.OTHER: "📝📚🧰🔧⬆📦🏗♻⚡🧪👷🔨",
-}
+# "BUG FIXES:", "NEW FEATURES:", "**Features**", "**Bug fixes:**" as a paragraph of its own.
+_PSEUDO_HEADING = re.compile(
+    r"^(?:(?P<caps>[A-Z][A-Z0-9 &/'()-]{1,50}):?|(?:\*\*|__)(?P<bold>[^*_\n]{1,50}?):?"
+    r"(?:\*\*|__):?)$"
+)
+_VERSION_HEADING = re.compile(r"\d+\.\d+|\d{4}-\d{2}-\d{2}|^\[?unreleased\]?$", re.I)
+_LABEL = re.compile(r"(\*\*|__)[^*_]+(\*\*|__):?")
 
 
 @dataclass
@@ -110,15 +125,17 @@ class ReleaseNotes:
 
 @dataclass
 class _Section:
-    level: int
+    level: int  # 1-6 for headings; 7 for a paragraph acting as one
     title: str
-    kind: ChangeKind | None  # None: the heading does not decide ("What's Changed", "Changed")
+    kind: ChangeKind | None  # None: the heading does not decide ("What's Changed", "Changes")
     role: str = "changes"  # or "new_contributors", "contributors"
+    group: str | None = None  # a heading naming a component rather than a kind
+    prose_items: int = 0  # items made from prose under a breaking heading
 
 
 @dataclass
 class _Entry:
-    """One list item while the token stream is walked."""
+    """One list item (or one paragraph of breaking-change prose) while the tokens are walked."""
 
     level: int  # markdown-it nesting level of the list_item_open token
     section: _Section | None
@@ -127,6 +144,7 @@ class _Entry:
     paragraphs: list[str] = field(default_factory=list)
     children: int = 0
     item: ChangeItem | None = None  # filled once classified
+    group: str | None = None  # set on a parent that only names a component
 
     @property
     def text(self) -> str:
@@ -143,9 +161,13 @@ def parse_notes(body: str) -> ReleaseNotes:
     notes = ReleaseNotes()
     if not body or not body.strip():
         return notes
-    entries = _walk(_markdown().parse(body), notes)
+    env: dict[str, Any] = {}
+    tokens = _markdown().parse(body, env)
+    references = env.get("references") or {}
+    entries = _walk(tokens, notes)
+    seen_items: set[tuple[str, int | None]] = set()
     for entry in entries:
-        _consume(entry, notes)
+        _consume(entry, notes, references, seen_items)
     seen: set[str] = set()
     for item in notes.items:
         if item.author and item.author.lower() not in seen:
@@ -165,10 +187,15 @@ def _walk(tokens: list[Token], notes: ReleaseNotes) -> list[_Entry]:
         if kind == "heading_open":
             pending_heading = int(token.tag[1])
         elif kind == "inline" and pending_heading is not None:
-            while sections and sections[-1].level >= pending_heading:
-                sections.pop()
-            sections.append(_section(pending_heading, token.content))
+            _push(sections, _section(pending_heading, token.content))
             pending_heading = None
+            prose = _breaking_prose(sections)
+            if prose is not None and sections[-1].kind is None:
+                # "### BREAKING CHANGES" / "#### Vapor event delegation is now opt-in": the
+                # sub-heading names the change; the paragraphs under it explain it.
+                entries.append(_Entry(level=-1, section=prose, sections=tuple(sections),
+                                      parent=None, paragraphs=[token.content]))
+                sections[-1].prose_items += 1
         elif kind == "list_item_open":
             parent = open_entries[-1] if open_entries else None
             if parent:
@@ -184,12 +211,45 @@ def _walk(tokens: list[Token], notes: ReleaseNotes) -> list[_Entry]:
                 continue
             # A paragraph of the innermost open item (not of a nested list, not a heading).
             # markdown-it levels: list_item L, paragraph L+1, inline L+2.
-            if open_entries and tokens[index - 1].type == "paragraph_open" \
-                    and token.level == open_entries[-1].level + 2:
+            in_paragraph = tokens[index - 1].type == "paragraph_open"
+            if open_entries and in_paragraph and token.level == open_entries[-1].level + 2:
                 open_entries[-1].paragraphs.append(token.content)
-            elif not open_entries and sections and sections[-1].role != "changes":
-                _credit(token.content, sections[-1].role, notes)  # "Thanks to @a and @b!"
+            elif not open_entries and in_paragraph:
+                _paragraph(token.content, sections, entries, notes)
     return entries
+
+
+def _push(sections: list[_Section], section: _Section) -> None:
+    while sections and sections[-1].level >= section.level:
+        sections.pop()
+    sections.append(section)
+
+
+def _paragraph(content: str, sections: list[_Section], entries: list[_Entry],
+               notes: ReleaseNotes) -> None:
+    """A top-level paragraph: a pseudo-heading, thanks, or breaking-change prose."""
+    text = " ".join(content.split())
+    pseudo = _PSEUDO_HEADING.match(text)
+    if pseudo:
+        title = (pseudo["caps"] or pseudo["bold"] or "").strip()
+        candidate = _section(7, title)
+        if candidate.kind is not None or candidate.role != "changes":
+            _push(sections, candidate)
+            return
+    if sections and sections[-1].role != "changes":
+        _credit(content, sections[-1].role, notes)  # "Thanks to @a and @b!"
+        return
+    prose = _breaking_prose(sections)
+    if prose is not None and sections[-1] is prose and not prose.prose_items and text:
+        # Prose straight under "BREAKING CHANGES" (no sub-heading, no list): one change per
+        # paragraph.
+        entries.append(_Entry(level=-1, section=prose, sections=tuple(sections), parent=None,
+                              paragraphs=[content]))
+
+
+def _breaking_prose(sections: list[_Section]) -> _Section | None:
+    """The breaking heading the current position is under, if any."""
+    return next((s for s in reversed(sections) if s.kind == ChangeKind.BREAKING), None)
 
 
 def _take_full_changelog(content: str, notes: ReleaseNotes) -> bool:
@@ -203,24 +263,18 @@ def _take_full_changelog(content: str, notes: ReleaseNotes) -> bool:
 
 def _section(level: int, title: str) -> _Section:
     title = " ".join(title.split())
-    lowered = title.lower()
-    words = set(_WORDS.findall(lowered))
-    if words & _CONTRIBUTOR_WORDS:
-        role = "new_contributors" if words & _FIRST_TIME_WORDS else "contributors"
+    role = section_role(title)
+    if role != "changes":
         return _Section(level, title, None, role)
-    matched = [kind for kind, names in _SECTION_WORDS.items() if words & names]
-    if ChangeKind.BREAKING in matched:
-        return _Section(level, title, ChangeKind.BREAKING)
-    if len(matched) == 1:
-        return _Section(level, title, matched[0])
-    if not matched:
-        for kind, emoji in _SECTION_EMOJI.items():
-            if any(char in emoji for char in title):
-                return _Section(level, title, kind)
-    return _Section(level, title, None)  # none, or both "Features & Fixes": each item decides
+    kind = section_kind(title)
+    group = component_heading(title) if kind is None else None
+    if group and _VERSION_HEADING.search(group):
+        group = None  # "## 1.2.0 (2024-05-01)" is the release, not a part of it
+    return _Section(level, title, kind, group=group)
 
 
-def _consume(entry: _Entry, notes: ReleaseNotes) -> None:
+def _consume(entry: _Entry, notes: ReleaseNotes, references: dict[str, Any],
+             seen: set[tuple[str, int | None]]) -> None:
     text = entry.text
     role = entry.section.role if entry.section else "changes"
     if role != "changes":
@@ -228,10 +282,16 @@ def _consume(entry: _Entry, notes: ReleaseNotes) -> None:
         return
     if not text:
         return
-    if entry.children and _is_label(text):
-        return  # "- **Parser:**" over nested bullets: a grouping, its children are the items
-    entry.item = _item(text, entry)
-    notes.items.append(entry.item)
+    if entry.children and _is_group(text):
+        entry.group = text.strip("*_: ") or None
+        return  # "- Form" over nested bullets: a grouping, its children are the items
+    item = _item(resolve_reference_links(text, references), entry)
+    entry.item = item
+    key = (item.text, item.pr)
+    if key in seen:
+        return  # the same change listed under two headings counts once
+    seen.add(key)
+    notes.items.append(item)
 
 
 def _credit(text: str, role: str, notes: ReleaseNotes) -> None:
@@ -247,19 +307,34 @@ def _credit(text: str, role: str, notes: ReleaseNotes) -> None:
             into.append(login)
 
 
-def _is_label(text: str) -> bool:
-    return text.endswith(":") or bool(re.fullmatch(r"(\*\*|__)[^*_]+(\*\*|__):?", text))
+def _is_group(text: str) -> bool:
+    """A parent bullet that only names a component: "Parser:", "**Parser**", "Form"."""
+    if text.endswith(":") or _LABEL.fullmatch(text):
+        return True
+    words = text.split()
+    return (len(words) <= 4 and len(text) <= 40 and text[-1:] not in ".!?)"
+            and "#" not in text and "](" not in text and keyword_kind(text) is None
+            and parse_header(text, known_types_only=True) is None)
 
 
-def _label_of(entry: _Entry) -> str | None:
+def _group_of(entry: _Entry) -> str | None:
     parent = entry.parent
-    if parent is None or parent.item is not None or not _is_label(parent.text):
-        return None
-    return parent.text.strip("*_: ") or None
+    while parent is not None:
+        if parent.group:
+            return parent.group
+        parent = parent.parent
+    for section in reversed(entry.sections):
+        if section.group:
+            return section.group
+        if section.kind is not None:
+            break  # a component heading above the kind heading is not this entry's group
+    return None
 
 
 def _item(text: str, entry: _Entry) -> ChangeItem:
-    text, author, pr, url = _split_tail(text)
+    cleaned = clean_markup(text)
+    text, author, pr, url, tail_refs = _split_tail(cleaned.text)
+    emoji, text = leading_emoji(text)
     marker = _BREAKING_MARKER.match(text)
     if marker:
         text = text[marker.end():]
@@ -272,26 +347,41 @@ def _item(text: str, entry: _Entry) -> ChangeItem:
     if header:
         scope = header.scope or scope
         text = header.description
+    elif scope is None and (plain := _PLAIN_SCOPE.match(text)) and entry.level >= 0:
+        scope = plain["scope"].strip("`")
+        text = text[plain.end():]
+    refs = list(dict.fromkeys([*tail_refs, *cleaned.refs]))
+    if pr is None and refs:
+        pr = refs[0]
+    if author is None and cleaned.users and len(cleaned.users) == 1:
+        author = cleaned.users[0]
+    explicit = bool(marker) or emoji_kind(emoji) == ChangeKind.BREAKING
+    section = entry.section
     return ChangeItem(
         text=text,
-        kind=_kind(entry, text, header, explicitly_breaking=bool(marker)),
-        section=entry.section.title if entry.section else "",
+        kind=_kind(entry, text, header, emoji, explicitly_breaking=explicit),
+        section=section.title if section else "",
         author=author,
         pr=pr,
         url=url,
-        scope=scope or _label_of(entry),
+        scope=scope,
+        group=_group_of(entry) if entry.level >= 0 else None,
+        emoji=emoji,
+        refs=refs,
     )
 
 
-def _kind(entry: _Entry, text: str, header: Header | None, *,
+def _kind(entry: _Entry, text: str, header: Header | None, emoji: str | None, *,
           explicitly_breaking: bool) -> ChangeKind:
-    # An entry that itself says it breaks things ("feat!:", "**BREAKING:**") is breaking under
-    # any heading: a breaking change filed under "Features" must not be told as a feature.
+    # An entry that itself says it breaks things ("feat!:", "**BREAKING:**", 💥) is breaking
+    # under any heading: a breaking change filed under "Features" must not be told as one.
     if explicitly_breaking or (header and header.breaking):
         return ChangeKind.BREAKING
     kind = _section_kind(entry)
     if kind is None and header is not None:
         kind = header.kind
+    if kind is None:
+        kind = emoji_kind(emoji)
     if kind is None:
         kind = keyword_kind(text)
     if kind is None and entry.parent and entry.parent.item:
@@ -307,8 +397,11 @@ def _section_kind(entry: _Entry) -> ChangeKind | None:
     return None
 
 
-def _split_tail(text: str) -> tuple[str, str | None, int | None, str | None]:
-    """The entry's own words, and the author, PR number and PR URL tools append to it.
+_Tail = tuple[str, str | None, int | None, str | None, list[int]]
+
+
+def _split_tail(text: str) -> _Tail:
+    """The entry's own words, and the author, PR number, PR URL and references tools append.
 
     A sentence's final period may follow the tail ("... symlink (#231).") and is kept.
     """
@@ -317,34 +410,48 @@ def _split_tail(text: str) -> tuple[str, str | None, int | None, str | None]:
         found = _tail(text[:-1].rstrip())
         if found:
             found = (found[0] + text[-1], *found[1:])
-    return found or (text, None, None, None)
+    return found or (text, None, None, None, [])
 
 
-def _tail(text: str) -> tuple[str, str | None, int | None, str | None] | None:
+def _tail(text: str) -> _Tail | None:
     # Tails are short; looking only at the end keeps a hostile 100 kB bullet linear.
     if len(text) > _TAIL_WINDOW:
         found = _tail(text[-_TAIL_WINDOW:])
         return (text[:-_TAIL_WINDOW] + found[0], *found[1:]) if found else None
-    github = _GITHUB_TAIL.search(text)
-    if github:
-        url = (github["url"] or github["link"] or "").rstrip(".,;") or None
-        number = github["pr"] or github["pr_link"]
-        pr = int(number) if number else _pr_from_url(url)
-        return text[:github.start()].rstrip(), github["author"], pr, url
+    for pattern in (_GITHUB_TAIL, _PR_BY_TAIL):
+        github = pattern.search(text)
+        if github:
+            groups = github.groupdict()
+            url = (groups.get("url") or groups.get("link") or "").rstrip(".,;") or None
+            number = groups.get("pr") or groups.get("pr_link")
+            pr = int(number) if number else _pr_from_url(url)
+            author = groups.get("author") or groups.get("author_link")
+            head = text[:github.start()].rstrip()
+            cited = _PLAIN_REFS_TAIL.search(head)  # "Fix x (#12) by @a": the PR is named
+            numbers = [int(n) for n in _NUMBER_REF.findall(cited.group())] if cited else []
+            if cited:
+                head = head[:cited.start()].rstrip()
+            pr = pr if pr is not None else (numbers[0] if numbers else None)
+            return head, author, pr, url, list(dict.fromkeys(
+                n for n in [pr, *numbers] if n is not None))
     drafter = _DRAFTER_TAIL.search(text)
     if drafter:
         author = drafter["author"] or drafter["author2"]
-        return text[:drafter.start()].rstrip(), author, int(drafter["pr"] or drafter["pr2"]), None
+        pr = int(drafter["pr"] or drafter["pr2"])
+        return text[:drafter.start()].rstrip(), author, pr, None, [pr]
     refs = _LINK_REFS_TAIL.search(text)
     if refs:
         # The first "#N" reference is the PR (release-please links PRs as .../issues/N);
         # "closes #N" names issues and hexadecimal labels are commits.
-        first = next((r for r in _LINK_REF.finditer(refs.group()) if r["label"][0] == "#"), None)
+        numbered = [r for r in _LINK_REF.finditer(refs.group()) if r["label"][0] == "#"]
+        first = numbered[0] if numbered else None
         pr, url = (int(first["label"][1:]), first["url"]) if first else (None, None)
-        return text[:refs.start()].rstrip(), None, pr, url
-    plain = _PLAIN_PR_TAIL.search(text)
+        return (text[:refs.start()].rstrip(), None, pr, url,
+                [int(r["label"][1:]) for r in numbered])
+    plain = _PLAIN_REFS_TAIL.search(text)
     if plain:
-        return text[:plain.start()].rstrip(), None, int(plain["pr"]), None
+        numbers = [int(n) for n in _NUMBER_REF.findall(plain.group())]
+        return text[:plain.start()].rstrip(), None, numbers[0], None, numbers
     return None
 
 
@@ -353,15 +460,3 @@ def _pr_from_url(url: str | None) -> int | None:
         return None
     match = _PR_IN_URL.search(url)
     return int(match["number"]) if match else None
-
-
-def keyword_kind(text: str) -> ChangeKind | None:
-    if _BREAKING_WORD.search(text):
-        return ChangeKind.BREAKING
-    words = _WORDS.findall(text.lower())
-    first = words[0] if words else ""
-    if first in _FIX_VERBS:
-        return ChangeKind.FIX
-    if first in _FEATURE_VERBS:
-        return ChangeKind.FEATURE
-    return None
