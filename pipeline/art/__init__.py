@@ -5,16 +5,21 @@ Everything is drawn with Pillow, offline, in the brand's colours and fonts; see 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from dataclasses import asdict
 from pathlib import Path
 
 from PIL import Image
 
 from ..config import Brand
 from ..errors import InputError
-from ..structure import Artwork, ReleaseFacts, Story
+from ..structure import Artwork, ReleaseFacts, Slide, SlideKind, Story
 from .captions import CAPTION_BOTTOM, burn_caption
 from .cards import COVER_SIZE, SOCIAL_CARD_SIZE, render_cover, render_social_card
-from .slides import CAPTION_TOP, CAPTION_ZONE, SLIDE_SIZE, render_slide
+from .scene import Scene
+from .slides import CAPTION_TOP, CAPTION_ZONE, SLIDE_SIZE, SlideFacts, slide_scene
 from .style import Style
 
 __all__ = [
@@ -24,7 +29,9 @@ __all__ = [
     "COVER_SIZE",
     "SLIDE_SIZE",
     "SOCIAL_CARD_SIZE",
+    "Scene",
     "burn_caption",
+    "load_scene",
     "render_artwork",
 ]
 
@@ -33,12 +40,15 @@ __all__ = [
 PNG_COMPRESS_LEVEL = 1
 
 
-def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path) -> Artwork:
+def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path, *,
+                   link: str | None = None) -> Artwork:
     """Draw the cover, the social card and one slide per ``story.slides`` entry into ``out_dir``.
 
-    Files: ``cover.png``, ``social-card.png``, ``slide-01-title.png``... Bad brand input (a
-    missing or unreadable logo or font) raises :class:`~pipeline.errors.InputError` before
-    anything is written.
+    Files: ``cover.png``, ``social-card.png``, ``slide-01-title.png``... and, beside each
+    slide, ``slide-01-title.scene.json``: what the reel needs to draw the slide's animation
+    (:func:`load_scene`). ``link`` is where the closing card sends people (its QR code): the
+    post's URL when known, else the release page. Bad brand input (a missing or unreadable
+    logo or font) raises :class:`~pipeline.errors.InputError` before anything is written.
     """
     style = Style.from_brand(brand, facts.repository.name, story.language)
     try:
@@ -47,12 +57,61 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
         raise InputError(f"cannot create the artwork folder {out_dir}: {exc.strerror}") from None
     cover = _save(render_cover(facts, story, style), out_dir / "cover.png")
     card = _save(render_social_card(facts, story, style), out_dir / "social-card.png")
-    slides = [
-        _save(render_slide(slide, i, len(story.slides), facts, style),
-              out_dir / f"slide-{i + 1:02d}-{slide.kind.value}.png")
-        for i, slide in enumerate(story.slides)
-    ]
+    info = SlideFacts.of(facts, link)
+    slides = []
+    for i, slide in enumerate(story.slides):
+        path = out_dir / f"slide-{i + 1:02d}-{slide.kind.value}.png"
+        _save(slide_scene(slide, i, len(story.slides), info, style).render(), path)
+        _save_scene_source(path, {
+            "slide": asdict(slide), "index": i, "count": len(story.slides),
+            "facts": asdict(info), "brand": brand.model_dump(mode="json"),
+            "name": facts.repository.name, "language": story.language,
+        })
+        slides.append(path)
     return Artwork(cover=cover, social_card=card, slides=slides)
+
+
+_SCENE_VERSION = 1
+
+
+def scene_source(slide_png: Path) -> Path:
+    return slide_png.with_name(slide_png.stem + ".scene.json")
+
+
+def _save_scene_source(png: Path, source: dict) -> None:
+    """The slide's inputs, and the digest of the PNG they drew: a slide replaced or edited
+    after the art stage is then shown as the still it is."""
+    source = {"version": _SCENE_VERSION, "png_sha256": _digest(png), **source}
+    target = scene_source(png)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(json.dumps(source, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def load_scene(slide_png: Path) -> Scene | None:
+    """The scene a slide PNG was drawn from, rebuilt from its ``.scene.json``; None when the
+    slide has none (any image can be a slide: it is then shown still) or no longer matches."""
+    try:
+        source = json.loads(scene_source(slide_png).read_text(encoding="utf-8"))
+        if source.get("version") != _SCENE_VERSION or source["png_sha256"] != _digest(slide_png):
+            return None
+        fields = source["slide"]
+        slide = Slide(SlideKind(fields["kind"]), fields["heading"], list(fields["lines"]),
+                      list(fields["narration"]))
+        brand = Brand.model_validate(source["brand"])
+        style = Style.from_brand(brand, source["name"], source["language"])
+        return slide_scene(slide, source["index"], source["count"],
+                           SlideFacts(**source["facts"]), style)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _save(image: Image.Image, path: Path) -> Path:

@@ -10,6 +10,7 @@ import hashlib
 import math
 from functools import lru_cache
 
+import segno
 from PIL import Image, ImageDraw
 
 from ..structure import SlideKind
@@ -179,3 +180,29 @@ def underline(image: Image.Image, style: Style, block: TextBlock, area: Box, gap
     """An accent bar under a heading, at the side its lines start from."""
     x = area[2] - block.pad - width if block.rtl else area[0] + block.pad
     accent_bar(image, style, x, area[3] + gap, width, height)
+
+
+def qr_tile(image: Image.Image, link: str, x: int, y: int, size: int) -> Box:
+    """A QR code of ``link`` (segno), dark on white as scanners expect, in a size px square
+    with a quiet zone of two modules; modules are whole pixels so the code stays crisp."""
+    code = _qr_modules(link)
+    modules = code.width + 4
+    scale = max(1, size // modules)
+    side = modules * scale
+    left, top = x + (size - side) // 2, y + (size - side) // 2
+    rounded_rect(image, (left, top, left + side, top + side), scale * 2, (255, 255, 255))
+    dark = code.resize((code.width * scale, code.height * scale), Image.Resampling.NEAREST)
+    image.paste((17, 24, 39), (left + 2 * scale, top + 2 * scale,
+                               left + 2 * scale + dark.width, top + 2 * scale + dark.height),
+                dark)
+    return (left, top, left + side, top + side)
+
+
+@lru_cache(maxsize=8)
+def _qr_modules(link: str) -> Image.Image:
+    """The code's modules as an "L" mask, one pixel each (255: dark)."""
+    qr = segno.make(link, error="m", micro=False)
+    rows = list(qr.matrix)
+    mask = Image.new("L", (len(rows[0]), len(rows)), 0)
+    mask.putdata([255 if cell else 0 for row in rows for cell in row])
+    return mask

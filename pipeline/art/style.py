@@ -26,6 +26,7 @@ class Style:
     heavy: FontChain
     bold: FontChain
     regular: FontChain
+    language: str = ""  # of the text drawn: picks CJK glyph forms and the labels' language
 
     @classmethod
     def from_brand(cls, brand: Brand, fallback_name: str, language: str = "") -> Style:
@@ -44,6 +45,7 @@ class Style:
             heavy=chain(Weight.HEAVY),
             bold=chain(Weight.BOLD),
             regular=chain(Weight.REGULAR),
+            language=language,
         )
 
 
