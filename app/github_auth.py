@@ -26,8 +26,9 @@ from gidgethub import apps as gh_apps
 from gidgethub.httpx import GitHubAPI
 from redis.exceptions import RedisError
 
-from pipeline.errors import PublishError
+from pipeline.errors import InputError, PublishError
 
+from .events import full_name_problem
 from .metrics import WorkerMetrics
 from .settings import Secret
 
@@ -117,6 +118,42 @@ class GitHubApp:
 
     def jwt(self) -> str:
         return gh_apps.get_jwt(app_id=self.app_id, private_key=self.private_key.reveal())
+
+    def verify_installation(self, full_name: str, installation_id: int) -> None:
+        """Refuse (for good) an installation id that is not the App's installation on
+        ``full_name`` as GitHub itself reports it (``GET /repos/{owner}/{repo}/installation``
+        with the App's JWT): a delivery cannot obtain another installation's token."""
+        problem = full_name_problem(full_name)
+        if problem is not None:
+            raise InputError(f"repository: {problem}")
+        found = asyncio.run(self._repository_installation(full_name))
+        if found != installation_id:
+            raise InputError(f"installation {installation_id} is not this App's installation "
+                             f"on {full_name}; the delivery is refused")
+
+    async def _repository_installation(self, full_name: str) -> int:
+        async with httpx.AsyncClient(timeout=30) as client:
+            gh = GitHubAPI(client, _USER_AGENT, base_url=self.api_url)
+            try:
+                if self.metrics is not None:
+                    self.metrics.github_api_calls()
+                data = await gh.getitem(f"/repos/{full_name}/installation", jwt=self.jwt())
+            except GitHubException as exc:
+                status = getattr(exc, "status_code", None)
+                if status == 404:
+                    raise InputError(f"this App is not installed on {full_name}") from None
+                raise PublishError(
+                    f"GitHub App authentication failed looking up the installation on "
+                    f"{full_name}{f' (HTTP {int(status)})' if status else ''}: check "
+                    "GITHUB_APP_ID and the private key") from None
+            except httpx.HTTPError as exc:
+                raise PublishError(
+                    f"cannot reach the GitHub API at {self.api_url}: {type(exc).__name__}"
+                ) from None
+        installation = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(installation, int):
+            raise PublishError(f"GitHub described the installation on {full_name} without an id")
+        return installation
 
     def installation_token(self, installation_id: int) -> InstallationToken:
         cached = self.cache.get(installation_id)

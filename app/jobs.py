@@ -210,6 +210,7 @@ def _attempt(request: RunRequest, ctx: WorkerContext) -> dict[str, Any]:
                 raise InputError("GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are needed for "
                                  "installation events")
             with progress.stage("auth", "installation token"):
+                ctx.github.verify_installation(request.repository, request.installation_id)
                 token = ctx.github.installation_token(request.installation_id).token.reveal()
         with counting_github_requests(ctx.metrics):
             result = build_and_publish(request, work_dir=work, token=token,

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from pipeline.build import BuildResult
 from pipeline.config import Config, describe_error, load_config
-from pipeline.errors import ConfigError, InputError
+from pipeline.errors import ConfigError, InputError, PublishError
 from pipeline.progress import Progress
 from pipeline.publish import BlogTarget, PublishOptions, publish_release
 from pipeline.publish.git import Git, GitAuth, GitIdentity
@@ -39,7 +39,9 @@ from pipeline.publish.youtube import (
     options_from_inputs,
 )
 
+from .events import full_name_problem, tag_problem
 from .runs import Outcome, RunRequest
+from .settings import github_server_url
 
 CONFIG_PATH = Path(".github/releasecast.yml")
 APP_IDENTITY = GitIdentity("releasecast[bot]", "releasecast[bot]@users.noreply.github.com")
@@ -105,15 +107,10 @@ def read_repository_config(checkout: Path) -> tuple[Config, AppTarget]:
     return config, target
 
 
-def server_of(request: RunRequest) -> str:
-    """``https://github.com`` (or a GitHub Enterprise host) from the repository's URLs."""
-    repository = request.payload.get("repository") or {}
-    for url in (repository.get("html_url"), request.clone_url):
-        if url:
-            parts = urlsplit(url)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                return f"{parts.scheme}://{parts.netloc}"
-    return "https://github.com"
+def server_of(api_url: str) -> str:
+    """The configured GitHub server (from ``GITHUB_API_URL``): the only host that is given
+    the token. URLs in the payload never decide where credentials go."""
+    return github_server_url(api_url)
 
 
 @contextmanager
@@ -127,6 +124,8 @@ def git_credentials(auth: GitAuth | None) -> Iterator[None]:
     saved = {k: v for k, v in os.environ.items() if k.startswith(("GIT_CONFIG_", "GIT_ALLOW"))}
     # Repository configs name remotes: only HTTP(S) transports, never file://, ext:: or ssh.
     os.environ["GIT_ALLOW_PROTOCOL"] = "https:http"
+    # A redirect must not take the job (and, with an older curl, its token) to another host.
+    os.environ["GIT_CONFIG_PARAMETERS"] = "'http.followRedirects'='false'"
     if auth is None:
         try:
             yield
@@ -146,15 +145,25 @@ def git_credentials(auth: GitAuth | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def clone_release(request: RunRequest, dest: Path, auth: GitAuth | None) -> Path:
-    """History and tags without file contents, then the tree at the release's tag."""
-    if urlsplit(request.clone_url).scheme not in ("https", "http"):
-        raise InputError(f"{request.repository}: the event's clone URL is not an HTTP(S) URL")
+def clone_release(request: RunRequest, dest: Path, auth: GitAuth | None, server: str) -> Path:
+    """History and tags without file contents, then the tree at the release's tag.
+
+    The URL is built from the configured server and the validated ``owner/name``; a tag the
+    repository does not have is a final error (retrying cannot make it appear)."""
+    problem = full_name_problem(request.repository) or tag_problem(request.tag)
+    if problem is not None:
+        raise InputError(f"{request.repository[:120]}: {problem}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     git = Git(dest.parent, auth=auth)
-    git.run("clone", "-q", "--filter=blob:none", "--no-checkout", "--", request.clone_url,
-            str(dest))
-    Git(dest, auth=auth).run("checkout", "-q", "--detach", f"refs/tags/{request.tag}")
+    git.run("clone", "-q", "--filter=blob:none", "--no-checkout", "--",
+            f"{server}/{request.repository}.git", str(dest))
+    checkout = Git(dest, auth=auth)
+    try:
+        checkout.run("rev-parse", "-q", "--verify", f"refs/tags/{request.tag}^{{commit}}")
+    except PublishError:
+        raise InputError(f"{request.repository}: tag {request.tag!r} not found in the "
+                         "repository") from None
+    checkout.run("checkout", "-q", "--detach", f"refs/tags/{request.tag}")
     return dest
 
 
@@ -210,11 +219,11 @@ def build_and_publish(
     """Everything after authentication; raises :class:`SkipRelease` or pipeline errors."""
     from pipeline.facts import collect_facts
 
-    server = server_of(request)
+    server = server_of(api_url)
     auth = GitAuth(token, server) if token else None
     with git_credentials(auth):
         with progress.stage("checkout", f"clone {request.repository} at {request.tag}"):
-            checkout = clone_release(request, work_dir / "source", auth)
+            checkout = clone_release(request, work_dir / "source", auth, server)
         config, target = read_repository_config(checkout)
         release = request.payload.get("release") or {}
         if release.get("prerelease") and not config.include_prereleases:
@@ -226,9 +235,7 @@ def build_and_publish(
             facts = collect_facts(repo=checkout, event=request.payload)
         api = GitHubApi(token, api_url) if token else None
         blog = target.blog_repository or request.repository
-        remote = target.blog_remote_url or (
-            request.clone_url if blog == request.repository else f"{server}/{blog}.git"
-        )
+        remote = target.blog_remote_url or f"{server}/{blog}.git"
         branch = target.blog_branch
         if branch is None and api is not None and not target.blog_remote_url:
             branch = api.pages_branch(blog)

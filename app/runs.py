@@ -7,7 +7,7 @@ missing from the history while its job exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +30,6 @@ class RunRequest:
     tag: str
     release_id: int | None
     installation_id: int | None
-    clone_url: str
     payload: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
@@ -38,7 +37,9 @@ class RunRequest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRequest:
-        return cls(**data)
+        # Jobs queued by an earlier version may carry fields since dropped (``clone_url``:
+        # clone URLs are no longer taken from the payload).
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 @dataclass(frozen=True)

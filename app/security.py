@@ -1,33 +1,42 @@
-"""Authentication, rate limiting and response hardening for the web process.
+"""Authentication, sessions, rate limiting, cross-site and log hygiene for the web process.
 
 Authentication: the admin token, sent as ``Authorization: Bearer <token>`` (API clients) or
-exchanged once at the login form for a session cookie (the dashboard). The cookie holds an
-expiry time and an HMAC of it keyed by the admin token — never the token itself — so rotating
-the token logs every session out. ``/metrics`` also accepts a separate metrics token.
+exchanged once at the login form for a session. Sessions live in Redis (server side): the
+cookie holds only a random id, Redis holds its hash with a fingerprint of the admin token, so
+logging out deletes the session and rotating the token ends every session. ``/metrics`` also
+accepts a separate metrics token.
 
-Rate limiting: a token bucket per client address, in process memory. Chosen over a Redis
-window because (1) it adds no Redis round trip to the webhook's hot path, (2) it keeps
-answering 429 while Redis is down, when the webhook must fail fast with 503 rather than queue up,
-and (3) one web process serves the whole App (it only enqueues). With N web replicas behind a
-balancer each enforces its own budget, so the effective limit is N times the setting
-(DEPLOYMENT.md says so). Memory is bounded: the least recently seen clients are dropped first.
+Rate limiting: GCRA (a token bucket kept as one "theoretical arrival time" per client) in Redis,
+one Lua call per request, so every web replica draws from the same budget. Separate buckets:
+signed deliveries, requests that failed the signature check, the API, and the login form, so a
+flood of one never starves the others. The client is the peer address; ``X-Forwarded-For`` is
+read only from proxies named in ``RELEASECAST_TRUSTED_PROXIES`` (uvicorn's proxy-headers
+middleware, right-most untrusted entry). While Redis is unreachable each process falls back to
+an in-memory bucket, so limits still hold (per process) during an outage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import secrets
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .settings import RateLimit, Secret, Settings
 
+log = logging.getLogger("releasecast.app.security")
 SESSION_COOKIE = "releasecast_session"
+_KEY_PREFIX = "releasecast"
 
 
 @dataclass
@@ -37,7 +46,8 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Token bucket per key: ``rate.requests`` burst, refilled evenly over ``rate.period``."""
+    """Token bucket per key in this process: ``rate.requests`` burst, refilled evenly over
+    ``rate.period``. The fallback of :class:`SharedRateLimiter` while Redis is down."""
 
     def __init__(self, rate: RateLimit, *, max_clients: int = 10_000) -> None:
         self.capacity = float(rate.requests)
@@ -66,9 +76,49 @@ class RateLimiter:
             return (1 - bucket.tokens) / self.refill_per_second
 
 
+# GCRA: KEYS[1] holds the client's theoretical arrival time (microseconds, Redis clock, so
+# replicas with skewed clocks agree). ARGV[1]: microseconds per request; ARGV[2]: burst
+# tolerance, (capacity - 1) x ARGV[1]. Returns 0 (allowed) or the microseconds to wait.
+_GCRA = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tonumber(ARGV[2]) - now
+if wait > 0 then return string.format('%.0f', wait) end
+local new = tat + interval
+redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - now) / 1000) + 1)
+return 0
+"""
+
+
+class SharedRateLimiter:
+    """One named bucket per client, shared by all web processes through Redis."""
+
+    def __init__(self, name: str, rate: RateLimit, connection: aioredis.Redis) -> None:
+        self.name = name
+        self.interval_us = rate.period * 1_000_000 / rate.requests
+        self.tolerance_us = (rate.requests - 1) * self.interval_us
+        self.connection = connection
+        self.local = RateLimiter(rate)
+        self._script = connection.register_script(_GCRA)
+
+    async def hit(self, client: str) -> float:
+        """0 when allowed, else the seconds until the client may try again."""
+        try:
+            wait_us = await self._script(
+                keys=[f"{_KEY_PREFIX}:ratelimit:{self.name}:{client}"],
+                args=[f"{self.interval_us:.0f}", f"{self.tolerance_us:.0f}"],
+            )
+        except (RedisError, OSError):
+            return self.local.hit(client)
+        return int(wait_us) / 1_000_000
+
+
 def client_key(connection: HTTPConnection) -> str:
-    # Behind a reverse proxy, uvicorn's --proxy-headers/--forwarded-allow-ips make this the
-    # real client address; X-Forwarded-For is never read here, so clients cannot spoof it.
+    # The peer address, rewritten from X-Forwarded-For only when the peer is a trusted proxy
+    # (see create_app); a client cannot pick its own identity.
     return connection.client.host if connection.client else "unknown"
 
 
@@ -76,15 +126,46 @@ def _constant_time_equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+class SessionStore:
+    """Server-side dashboard sessions in Redis: ``releasecast:session:<sha256 of the id>``."""
+
+    def __init__(self, connection: aioredis.Redis, admin_token: Secret, ttl: int) -> None:
+        self.connection = connection
+        self.ttl = ttl
+        # Sessions made under another admin token do not match this one: rotation logs out.
+        self.fingerprint = hmac.new(admin_token.reveal().encode(), b"releasecast session",
+                                    hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        digest = hashlib.sha256(session_id.encode()).hexdigest()
+        return f"{_KEY_PREFIX}:session:{digest}"
+
+    async def create(self) -> str:
+        session_id = secrets.token_urlsafe(32)
+        await self.connection.set(self._key(session_id), self.fingerprint, ex=self.ttl)
+        return session_id
+
+    async def valid(self, session_id: str) -> bool:
+        if not session_id or len(session_id) > 128:
+            return False
+        try:
+            stored = await self.connection.get(self._key(session_id))
+        except (RedisError, OSError):
+            return False  # sessions cannot be checked: only the bearer token works
+        return stored is not None and _constant_time_equal(stored.decode(), self.fingerprint)
+
+    async def revoke(self, session_id: str) -> None:
+        if session_id and len(session_id) <= 128:
+            await self.connection.delete(self._key(session_id))
+
+
 class Authenticator:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sessions: SessionStore) -> None:
         assert settings.admin_token is not None
         self.admin_token = settings.admin_token
         self.metrics_token = settings.metrics_token
-        self.session_ttl = settings.session_ttl
-        self._session_key = hmac.new(
-            settings.admin_token.reveal().encode(), b"releasecast dashboard session", hashlib.sha256
-        ).digest()
+        self.sessions = sessions
 
     @staticmethod
     def _bearer(connection: HTTPConnection) -> str | None:
@@ -95,33 +176,44 @@ class Authenticator:
     def token_matches(self, token: str) -> bool:
         return _constant_time_equal(token, self.admin_token.reveal())
 
-    def is_admin(self, connection: HTTPConnection) -> bool:
+    async def is_admin(self, connection: HTTPConnection) -> bool:
         token = self._bearer(connection)
         if token is not None:
             return self.token_matches(token)
-        return self.session_valid(connection.cookies.get(SESSION_COOKIE, ""))
+        return await self.sessions.valid(connection.cookies.get(SESSION_COOKIE, ""))
 
-    def may_scrape(self, connection: HTTPConnection) -> bool:
+    async def may_scrape(self, connection: HTTPConnection) -> bool:
         token = self._bearer(connection)
         if (token is not None and self.metrics_token is not None
                 and _constant_time_equal(token, self.metrics_token.reveal())):
             return True
-        return self.is_admin(connection)
+        return await self.is_admin(connection)
 
-    def _sign(self, expires: int) -> str:
-        return hmac.new(self._session_key, str(expires).encode(), hashlib.sha256).hexdigest()
 
-    def new_session(self, *, now: float | None = None) -> str:
-        expires = int((time.time() if now is None else now) + self.session_ttl)
-        return f"{expires}.{self._sign(expires)}"
+def same_origin(connection: HTTPConnection) -> bool:
+    """False for a request a browser says another site started (a cross-site form POST).
 
-    def session_valid(self, value: str, *, now: float | None = None) -> bool:
-        expires_text, _, signature = value.partition(".")
-        if not expires_text.isdigit() or not signature:
-            return False
-        if not _constant_time_equal(signature, self._sign(int(expires_text))):
-            return False
-        return int(expires_text) > (time.time() if now is None else now)
+    Browsers send ``Origin`` on every POST and ``Sec-Fetch-Site`` on modern versions; clients
+    that send neither (curl, scripts) are not browsers and carry no ambient cookie risk."""
+    if connection.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return True
+    host = connection.headers.get("host", "")
+    return origin != "null" and urllib.parse.urlsplit(origin).netloc == host
+
+
+class RedactQueryStrings(logging.Filter):
+    """Access-log lines without query strings: a token someone put in a URL is not written
+    down (uvicorn's access record carries the path with its query as its third argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) \
+                and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?[redacted]", *args[3:])
+        return True
 
 
 SECURITY_HEADERS = [

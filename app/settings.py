@@ -9,6 +9,7 @@ or traceback cannot leak it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -16,9 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
-from pipeline.publish.youtube_config import GOOGLE_TOKEN_URI, TOKEN_URI_ENV, YouTubeAuth
+from pipeline.youtube.config import GOOGLE_TOKEN_URI, TOKEN_URI_ENV, YouTubeAuth
 
 Role = Literal["web", "worker"]
 _MIN_TOKEN_LENGTH = 16
@@ -72,6 +74,23 @@ class RateLimit:
         return cls(requests, float(period))
 
 
+def github_server_url(api_url: str) -> str:
+    """The web/Git server whose REST API is at ``api_url``: ``https://api.github.com`` →
+    ``https://github.com``, ``https://api.acme.ghe.com`` → ``https://acme.ghe.com``,
+    ``https://ghe.acme.example/api/v3`` → ``https://ghe.acme.example`` (GitHub Enterprise
+    Server). Clone URLs and tokens go to this host only, never to one a payload names."""
+    parts = urlsplit(api_url.rstrip("/"))
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username \
+            or parts.query or parts.fragment:
+        raise ValueError(f"expected the GitHub REST API's https:// URL, got {api_url!r}")
+    if parts.path.endswith("/api/v3"):
+        return f"{parts.scheme}://{parts.netloc}{parts.path.removesuffix('/api/v3')}"
+    if not parts.path and parts.netloc.startswith("api."):
+        return f"{parts.scheme}://{parts.netloc.removeprefix('api.')}"
+    raise ValueError("expected https://api.github.com, https://api.<name>.ghe.com or "
+                     f"https://<host>/api/v3, got {api_url!r}")
+
+
 @dataclass(frozen=True)
 class WorkerTuning:
     """How quickly a dead worker's job is noticed and run again (see :mod:`app.worker`)."""
@@ -100,13 +119,24 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     accept_prereleases: bool = False
     cors_origins: tuple[str, ...] = ()
-    webhook_rate: RateLimit = RateLimit(600, 60)
+    # Per client address. Signed deliveries come from GitHub's few hook addresses, so their
+    # budget is wide (a flood needs the secret); unsigned or badly signed requests and login
+    # attempts get small buckets of their own, so neither can starve real deliveries or the
+    # admin's API access.
+    webhook_rate: RateLimit = RateLimit(18000, 60)
+    unverified_rate: RateLimit = RateLimit(60, 60)
     api_rate: RateLimit = RateLimit(120, 60)
+    login_rate: RateLimit = RateLimit(10, 60)
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For counts
     job_timeout: int = 1800
     retry_intervals: tuple[int, ...] = (30, 120, 600)
     dedupe_ttl: int = 7 * 24 * 3600  # GitHub allows redelivery for 3 days
     session_ttl: int = 12 * 3600
     tuning: WorkerTuning = field(default_factory=WorkerTuning)
+
+    @property
+    def github_server_url(self) -> str:
+        return github_server_url(self.github_api_url)
 
     @property
     def db_url(self) -> str:
@@ -185,6 +215,29 @@ class _Reader:
         except ValueError as exc:
             self.problems.append(f"{name}: {exc}")
             return default
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        """Comma-separated IP addresses or CIDR networks; ``*`` is refused (it would let any
+        client choose its own address)."""
+        found: list[str] = []
+        for item in (part.strip() for part in self.text(name).split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                self.problems.append(f"{name}: not an IP address or network: {item!r}")
+                continue
+            found.append(item)
+        return tuple(found)
+
+    def api_url(self) -> str:
+        url = self.text("GITHUB_API_URL", Settings.github_api_url).rstrip("/")
+        try:
+            github_server_url(url)
+        except ValueError as exc:
+            self.problems.append(f"GITHUB_API_URL: {exc}")
+        return url
 
     def private_key(self) -> Secret | None:
         key = self.secret("GITHUB_APP_PRIVATE_KEY", required=self.role == "worker")
@@ -297,7 +350,7 @@ class _Reader:
             ),
             app_id=app_id,
             private_key=self.private_key(),
-            github_api_url=self.text("GITHUB_API_URL", Settings.github_api_url).rstrip("/"),
+            github_api_url=self.api_url(),
             youtube=self.youtube(),
             max_body_bytes=self.integer(
                 "RELEASECAST_MAX_BODY_BYTES", Settings.max_body_bytes, 1024
@@ -305,7 +358,11 @@ class _Reader:
             accept_prereleases=self.flag("RELEASECAST_PRERELEASES", False),
             cors_origins=origins,
             webhook_rate=self.rate("RELEASECAST_WEBHOOK_RATE_LIMIT", Settings.webhook_rate),
+            unverified_rate=self.rate("RELEASECAST_UNVERIFIED_RATE_LIMIT",
+                                      Settings.unverified_rate),
             api_rate=self.rate("RELEASECAST_API_RATE_LIMIT", Settings.api_rate),
+            login_rate=self.rate("RELEASECAST_LOGIN_RATE_LIMIT", Settings.login_rate),
+            trusted_proxies=self.networks("RELEASECAST_TRUSTED_PROXIES"),
             job_timeout=self.integer("RELEASECAST_JOB_TIMEOUT", Settings.job_timeout, 10),
             retry_intervals=retry_intervals,
             dedupe_ttl=self.integer("RELEASECAST_DEDUPE_TTL", Settings.dedupe_ttl, 60),

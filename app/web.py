@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 from gidgethub import BadRequest, ValidationFailure, sansio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
@@ -29,6 +30,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .db import Database
 from .github_auth import TokenCache
@@ -39,16 +42,21 @@ from .runs import RunStore
 from .security import (
     SESSION_COOKIE,
     Authenticator,
-    RateLimiter,
+    RedactQueryStrings,
     SecurityHeadersMiddleware,
+    SessionStore,
+    SharedRateLimiter,
     client_key,
+    same_origin,
 )
 from .settings import Settings
 from .webhooks import Reply, WebhookContext, dispatch
 
 log = logging.getLogger("releasecast.app.web")
+logging.getLogger("uvicorn.access").addFilter(RedactQueryStrings())
 HERE = Path(__file__).parent
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_EVENT_NAME = re.compile(r"^[a-z_]{1,64}$")  # GitHub's event names; anything else is one label
 _MAX_PER_PAGE = 100
 
 
@@ -87,9 +95,19 @@ class ReleasecastApp:
         self._db = db
         self.metrics = WebMetrics()
         self.metrics.attach(RedisMetricsCollector(self.connection, self.queue))
-        self.auth = Authenticator(settings)
-        self.webhook_limiter = RateLimiter(settings.webhook_rate)
-        self.api_limiter = RateLimiter(settings.api_rate)
+        # The async client serves the event loop's own calls (limits, sessions); the sync one
+        # serves RQ and the thread pool.
+        self.async_connection = aioredis.Redis.from_url(
+            settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        assert settings.admin_token is not None
+        self.auth = Authenticator(settings, SessionStore(
+            self.async_connection, settings.admin_token, settings.session_ttl))
+        self.limits = {
+            name: SharedRateLimiter(name, rate, self.async_connection)
+            for name, rate in (("deliveries", settings.webhook_rate),
+                               ("unverified", settings.unverified_rate),
+                               ("api", settings.api_rate), ("login", settings.login_rate))
+        }
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.token_cache = TokenCache(self.connection)
 
@@ -105,21 +123,20 @@ class ReleasecastApp:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _limited(limiter: RateLimiter, request: Request) -> Reply | None:
+    async def _limited(self, bucket: str, request: Request) -> Reply | None:
         """None when the client may go on, else the 429 answer with its ``Retry-After``."""
-        wait = limiter.hit(client_key(request))
+        wait = await self.limits[bucket].hit(client_key(request))
         if wait <= 0:
             return None
         seconds = max(1, math.ceil(wait))
         return Reply(429, "rate_limited", {"status": "rate_limited", "retry_after": seconds},
                      {"Retry-After": str(seconds)})
 
-    def _guard_api(self, request: Request) -> Response | None:
-        limited = self._limited(self.api_limiter, request)
+    async def _guard_api(self, request: Request) -> Response | None:
+        limited = await self._limited("api", request)
         if limited is not None:
             return _json(limited.status, limited.body, limited.headers)
-        if not self.auth.is_admin(request):
+        if not await self.auth.is_admin(request):
             return _json(401, {"status": "unauthorized",
                                "reason": "send Authorization: Bearer <admin token> or log in"},
                          {"WWW-Authenticate": 'Bearer realm="releasecast"'})
@@ -134,42 +151,43 @@ class ReleasecastApp:
         return _json(reply.status, reply.body, reply.headers or None)
 
     async def _webhook(self, request: Request) -> Reply:
-        limited = self._limited(self.webhook_limiter, request)
-        if limited is not None:
-            return self._count("unverified", limited)
+        # The signature is checked before anything else (an HMAC costs microseconds), so a
+        # flood of forged requests draws from its own bucket, never from GitHub's.
         try:
             body = await read_capped(request, self.settings.max_body_bytes)
         except BodyTooLarge:
-            return self._count("unverified", Reply(
+            return await self._unverified(request, Reply(
                 413, "too_large",
                 {"status": "error", "reason": f"body over {self.settings.max_body_bytes} bytes"}))
         signature = request.headers.get("x-hub-signature-256", "")
         if not signature.startswith("sha256="):
-            return self._count("unverified", Reply(
+            return await self._unverified(request, Reply(
                 401, "unauthorized", {"status": "error", "reason": "missing X-Hub-Signature-256"}))
         secret = self._matching_secret(body, signature)
         if secret is None:
-            return self._count("unverified", Reply(
+            return await self._unverified(request, Reply(
                 401, "unauthorized", {"status": "error", "reason": "signature does not match"}))
+        event_name = request.headers.get("x-github-event", "")
+        label = event_name if _EVENT_NAME.match(event_name) else "unknown"
+        limited = await self._limited("deliveries", request)
+        if limited is not None:
+            return self._count(label, limited)
         headers = {k: v for k, v in request.headers.items() if k != "x-hub-signature"}
         try:
             event = sansio.Event.from_http(headers, body, secret=secret)
         except BadRequest as exc:
             # gidgethub reports undecodable JSON as an unsupported media type; say which.
             if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-                return self._count("unverified", Reply(
+                return self._count(label, Reply(
                     400, "bad_request", {"status": "error", "reason": "body is not valid JSON"}))
-            return self._count("unverified", Reply(
+            return self._count(label, Reply(
                 exc.status_code, "bad_request", {"status": "error", "reason": str(exc)}))
         except KeyError as exc:
-            return self._count("unverified", Reply(
+            return self._count(label, Reply(
                 400, "bad_request", {"status": "error", "reason": f"missing header {exc.args[0]}"}))
         if not _DELIVERY_ID.match(event.delivery_id):
-            return self._count(event.event, Reply(
+            return self._count(label, Reply(
                 400, "bad_request", {"status": "error", "reason": "malformed X-GitHub-Delivery"}))
-        if not isinstance(event.data, dict):
-            return self._count(event.event, Reply(
-                400, "bad_request", {"status": "error", "reason": "payload is not a JSON object"}))
         ctx = WebhookContext(self.settings, self.queue, self.runs, self.token_cache)
         try:
             reply = await dispatch(event, ctx)
@@ -180,9 +198,14 @@ class ReleasecastApp:
             reply = Reply(503, "unavailable",
                           {"status": "unavailable", "reason": "queue unavailable, redeliver later"},
                           {"Retry-After": "30"})
-        log.info("delivery %s %s -> %s %s", event.delivery_id, event.event, reply.status,
+        log.info("delivery %s %s -> %s %s", event.delivery_id, label, reply.status,
                  reply.result)
-        return self._count(event.event, reply)
+        return self._count(label, reply)
+
+    async def _unverified(self, request: Request, reply: Reply) -> Reply:
+        """A request that is not (provably) from GitHub: counted, and limited on its own."""
+        limited = await self._limited("unverified", request)
+        return self._count("unverified", limited or reply)
 
     def _matching_secret(self, body: bytes, signature: str) -> str | None:
         """The configured secret (current, or previous during a rotation) that signed it."""
@@ -203,7 +226,7 @@ class ReleasecastApp:
     # --- API ---------------------------------------------------------------------------
 
     async def list_runs(self, request: Request) -> Response:
-        refused = self._guard_api(request)
+        refused = await self._guard_api(request)
         if refused is not None:
             return refused
         params = request.query_params
@@ -234,7 +257,7 @@ class ReleasecastApp:
                            "next": next_url})
 
     async def get_job(self, request: Request) -> Response:
-        refused = self._guard_api(request)
+        refused = await self._guard_api(request)
         if refused is not None:
             return refused
         job_id = request.path_params["job_id"]
@@ -281,7 +304,7 @@ class ReleasecastApp:
                      {"status": "ok" if healthy else "unavailable", **checks})
 
     async def metrics_endpoint(self, request: Request) -> Response:
-        if not self.auth.may_scrape(request):
+        if not await self.auth.may_scrape(request):
             return _json(401, {"status": "unauthorized"},
                          {"WWW-Authenticate": 'Bearer realm="releasecast"'})
         payload = await run_in_threadpool(generate_latest, self.metrics.registry)
@@ -290,7 +313,7 @@ class ReleasecastApp:
     # --- dashboard ---------------------------------------------------------------------------
 
     async def dashboard(self, request: Request) -> Response:
-        if not self.auth.is_admin(request):
+        if not await self.auth.is_admin(request):
             return self.templates.TemplateResponse(request, "login.html", {"error": None})
         return self.templates.TemplateResponse(
             request, "dashboard.html", {"statuses": list(RunStatus)},
@@ -298,7 +321,9 @@ class ReleasecastApp:
         )
 
     async def login(self, request: Request) -> Response:
-        limited = self._limited(self.api_limiter, request)
+        if not same_origin(request):
+            return _json(403, {"status": "forbidden", "reason": "cross-site request"})
+        limited = await self._limited("login", request)
         if limited is not None:
             return _json(limited.status, limited.body, limited.headers)
         try:
@@ -311,21 +336,35 @@ class ReleasecastApp:
             return self.templates.TemplateResponse(
                 request, "login.html", {"error": "That token is not valid."}, status_code=401
             )
+        try:
+            session = await self.auth.sessions.create()
+        except (RedisError, OSError):
+            return self.templates.TemplateResponse(
+                request, "login.html",
+                {"error": "Sessions are unavailable (Redis is down); try again shortly."},
+                status_code=503)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
-            SESSION_COOKIE, self.auth.new_session(), max_age=self.settings.session_ttl,
+            SESSION_COOKIE, session, max_age=self.settings.session_ttl,
             httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/",
         )
         return response
 
     async def logout(self, request: Request) -> Response:
+        if not same_origin(request):
+            return _json(403, {"status": "forbidden", "reason": "cross-site request"})
+        try:
+            await self.auth.sessions.revoke(request.cookies.get(SESSION_COOKIE, ""))
+        except (RedisError, OSError):
+            return _json(503, {"status": "unavailable",
+                               "reason": "the session could not be ended; try again"})
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
 
 def create_app(settings: Settings, *, db: Database | None = None,
-               connection: redis.Redis | None = None) -> Starlette:
+               connection: redis.Redis | None = None) -> ASGIApp:
     state = ReleasecastApp(settings, db=db, connection=connection)
 
     @asynccontextmanager
@@ -350,16 +389,19 @@ def create_app(settings: Settings, *, db: Database | None = None,
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET"],
+            allow_methods=["GET"],  # no cross-origin POST: login and logout are same-site only
             allow_headers=["Authorization"],
             max_age=600,
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.releasecast = state
-    return app
+    if not settings.trusted_proxies:
+        return app
+    # Outermost, so the limits and the cookie's Secure flag see the client behind the proxy.
+    return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ASGIApp:
     """Factory for ``uvicorn --factory app.web:app_from_env``."""
     return create_app(Settings.from_env(role="web"))

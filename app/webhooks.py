@@ -2,6 +2,8 @@
 
 Each handler receives the verified :class:`gidgethub.sansio.Event` and the App's context and
 returns a :class:`Reply`. An event/action with no handler is answered 202 with the reason.
+Every handler first parses the payload into its typed model (:mod:`app.events`); a payload
+of the wrong shape is answered 400 with the reason, before anything is claimed or queued.
 Handlers only validate, claim and enqueue — the work happens in :mod:`app.jobs` on a worker.
 """
 
@@ -15,6 +17,15 @@ from gidgethub import routing, sansio
 from rq import Queue
 from starlette.concurrency import run_in_threadpool
 
+from .events import (
+    Envelope,
+    Hook,
+    InstallationEvent,
+    MalformedDelivery,
+    PingEvent,
+    ReleaseEvent,
+    parse,
+)
 from .queue import Enqueued, enqueue_release, release_key
 from .runs import RunRequest, RunStore
 from .settings import Settings
@@ -45,53 +56,46 @@ def ignored(reason: str) -> Reply:
 
 @router.register("ping")
 async def on_ping(event: sansio.Event, ctx: WebhookContext) -> Reply:
-    hook = event.data.get("hook") or {}
-    log.info("ping from hook %s (app %s)", hook.get("id"), hook.get("app_id"))
-    return Reply(200, "pong", {"status": "pong", "zen": event.data.get("zen", "")})
+    ping = parse(PingEvent, event.data)
+    hook = ping.hook or Hook()
+    log.info("ping from hook %s (app %s)", hook.id, hook.app_id)
+    return Reply(200, "pong", {"status": "pong", "zen": ping.zen})
 
 
 @router.register("installation")
 async def on_installation(event: sansio.Event, ctx: WebhookContext) -> Reply:
-    action = event.data.get("action", "")
-    installation = event.data.get("installation") or {}
-    account = (installation.get("account") or {}).get("login", "?")
-    repositories = event.data.get("repositories") or []
-    log.info("installation %s %s by %s (%d repositories)", installation.get("id"), action,
-             account, len(repositories))
-    if action in {"deleted", "suspend"} and ctx.token_cache is not None and installation.get("id"):
-        await run_in_threadpool(ctx.token_cache.forget, int(installation["id"]))
-    return Reply(200, f"installation_{action}" if action else "installation",
-                 {"status": "ok", "action": action})
+    data = parse(InstallationEvent, event.data)
+    installation = data.installation
+    account = installation.account.login if installation.account else None
+    repositories = event.data.get("repositories")
+    log.info("installation %s %s by %s (%d repositories)", installation.id, data.action,
+             account or "?", len(repositories) if isinstance(repositories, list) else 0)
+    if data.action in {"deleted", "suspend"} and ctx.token_cache is not None:
+        await run_in_threadpool(ctx.token_cache.forget, installation.id)
+    return Reply(200, f"installation_{data.action}" if data.action else "installation",
+                 {"status": "ok", "action": data.action})
 
 
 async def _on_release(event: sansio.Event, ctx: WebhookContext) -> Reply:
-    data = event.data
-    release = data.get("release") or {}
-    repository = data.get("repository") or {}
-    action = data.get("action", "")
-    if not release.get("tag_name") or not repository.get("full_name"):
-        return Reply(400, "malformed",
-                     {"status": "error", "reason": "release or repository missing"})
-    if release.get("draft"):
+    data = parse(ReleaseEvent, event.data)
+    release, repository = data.release, data.repository
+    if release.draft:
         return ignored("draft releases are not announced")
-    prerelease = bool(release.get("prerelease")) or action == "prereleased"
+    prerelease = release.prerelease or data.action == "prereleased"
     if prerelease and not ctx.settings.accept_prereleases:
         return ignored("prereleases are turned off (RELEASECAST_PRERELEASES)")
-    installation = data.get("installation") or {}
     request = RunRequest(
         run_id=event.delivery_id,
         delivery_id=event.delivery_id,
-        event=f"release.{action}",
-        repository=repository["full_name"],
-        private=bool(repository.get("private")),
-        tag=release["tag_name"],
-        release_id=release.get("id"),
-        installation_id=installation.get("id"),
-        clone_url=repository.get("clone_url") or "",
-        payload=data,
+        event=f"release.{data.action}",
+        repository=repository.full_name,
+        private=repository.private,
+        tag=release.tag_name,
+        release_id=release.id,
+        installation_id=data.installation.id if data.installation else None,
+        payload=event.data,
     )
-    claim = release_key(repository.get("id") or repository["full_name"],
-                        release.get("id") or release["tag_name"], prerelease)
+    claim = release_key(repository.id, release.id, prerelease)
     enqueued = await run_in_threadpool(_enqueue_and_record, ctx, request, claim)
     if enqueued.duplicate:
         return Reply(
@@ -121,11 +125,22 @@ for _action in ("published", "released", "prereleased"):
     router.add(_on_release, "release", action=_action)
 
 
+def malformed(reason: str) -> Reply:
+    return Reply(400, "malformed", {"status": "error", "reason": reason})
+
+
 async def dispatch(event: sansio.Event, ctx: WebhookContext) -> Reply:
-    handlers = router.fetch(event)
-    if not handlers:
-        action = event.data.get("action") if isinstance(event.data, dict) else None
-        name = f"{event.event}.{action}" if action else event.event
-        return ignored(f"{name} is not handled")
-    (handler,) = handlers  # one handler per event/action by construction
-    return await handler(event, ctx)
+    """Validate the delivery's shape, then hand it to its handler (or ignore it)."""
+    if not isinstance(event.data, dict):
+        return malformed("payload is not a JSON object")
+    try:
+        # Routing reads ``action``: its type is checked before gidgethub hashes it.
+        action = parse(Envelope, event.data).action
+        handlers = router.fetch(event)
+        if not handlers:
+            name = f"{event.event}.{action}" if action else event.event
+            return ignored(f"{name} is not handled")
+        (handler,) = handlers  # one handler per event/action by construction
+        return await handler(event, ctx)
+    except MalformedDelivery as exc:
+        return malformed(str(exc))

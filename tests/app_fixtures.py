@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -317,9 +318,9 @@ class CliProcess:
 
 
 class WebServer(CliProcess):
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, log_level: str = "warning") -> None:
         self.port = free_port()
-        super().__init__(["serve", "--port", str(self.port), "--log-level", "warning"], env, log)
+        super().__init__(["serve", "--port", str(self.port), "--log-level", log_level], env, log)
         self.url = f"http://127.0.0.1:{self.port}"
 
         def up() -> bool:
@@ -367,6 +368,21 @@ class FakeGitHubApp(FakeGitHub):
         self.tokens_issued = 0
         self.token_outages = 0  # answer this many token requests with 502, like a bad deploy
 
+    def _repository_installation(self, method: str, full_name: str, headers: Any
+                                 ) -> tuple[int, Any, dict[str, str]]:
+        """``GET /repos/{owner}/{repo}/installation``: the App's installation on a repository
+        (JWT only); every repository of this server is in the one installation."""
+        if method != "GET" or not self._jwt_valid(headers.get("Authorization")):
+            return 401, {"message": "A JSON web token could not be decoded"}, {}
+        if full_name not in self.repos:
+            return 404, {"message": "Not Found"}, {}
+        owner = full_name.split("/")[0]
+        return 200, {"id": self.installation_id, "app_id": int(self.app_id),
+                     "account": self._user(owner), "target_type": "Organization",
+                     "repository_selection": "all",
+                     "access_tokens_url": f"{self.api_url}/app/installations/"
+                                          f"{self.installation_id}/access_tokens"}, {}
+
     def _jwt_valid(self, header: str | None) -> bool:
         scheme, _, value = (header or "").partition(" ")
         if scheme.lower() != "bearer" or value.count(".") != 2:
@@ -385,6 +401,8 @@ class FakeGitHubApp(FakeGitHub):
 
     def api(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
             headers: Any) -> tuple[int, Any, dict[str, str]]:
+        if found := re.fullmatch(r"/repos/([^/]+/[^/]+)/installation", path):
+            return self._repository_installation(method, found[1], headers)
         match = re.fullmatch(r"/app/installations/(\d+)/access_tokens", path)
         if match is None:
             return super().api(method, path, query, body, headers)
@@ -401,6 +419,42 @@ class FakeGitHubApp(FakeGitHub):
         return 201, {"token": self.token, "expires_at": expires,
                      "permissions": {"contents": "write", "metadata": "read"},
                      "repository_selection": "all"}, {}
+
+
+class CaptureHost:
+    """A loopback HTTP server that records every request (method, path, headers) and answers
+    404: payload URLs point here, and a test asserts it heard nothing."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _record(self) -> None:
+                capture.requests.append((self.command, self.path, dict(self.headers.items())))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CaptureHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def git(cwd: Path, *args: str) -> str:

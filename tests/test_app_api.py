@@ -37,7 +37,7 @@ def seeded(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
         request = RunRequest(
             run_id=f"run-{i:02d}", delivery_id=f"run-{i:02d}", event="release.published",
             repository=repository, private=repository.endswith("secret-project"),
-            tag=f"v1.{i}.0", release_id=i, installation_id=1, clone_url="", payload={},
+            tag=f"v1.{i}.0", release_id=i, installation_id=1, payload={},
         )
         store.record_queued(request)
         if i % 5 == 4:

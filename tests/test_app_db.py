@@ -30,8 +30,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def request_for(run_id: str, repository: str = "acme/widget") -> RunRequest:
     return RunRequest(run_id=run_id, delivery_id=run_id, event="release.published",
                       repository=repository, private=False, tag="v1.0.0", release_id=7,
-                      installation_id=2**40, clone_url="https://github.com/acme/widget.git",
-                      payload={})
+                      installation_id=2**40, payload={})
 
 
 def test_migrations_create_the_schema_the_models_describe(database_url: str) -> None:

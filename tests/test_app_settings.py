@@ -19,7 +19,7 @@ from app_fixtures import (
     wait_until,
 )
 
-from app.security import Authenticator, RateLimiter
+from app.security import RateLimiter, SessionStore
 from app.settings import RateLimit, Secret, Settings, SettingsError
 
 GOOD = {"RELEASECAST_WEBHOOK_SECRET": "w" * 20, "RELEASECAST_ADMIN_TOKEN": "a" * 20}
@@ -113,15 +113,46 @@ def test_rate_limit_parsing_and_token_bucket() -> None:
     assert limiter.hit("b", now=5) == 0 and limiter.hit("b", now=5) == 0
 
 
-def test_sessions_are_signed_and_expire() -> None:
-    auth = Authenticator(Settings.from_env({**GOOD, "RELEASECAST_SESSION_TTL": "60"}))
-    cookie = auth.new_session(now=1000)
-    assert auth.session_valid(cookie, now=1059)
-    assert not auth.session_valid(cookie, now=1061)
-    expires, signature = cookie.split(".")
-    assert not auth.session_valid(f"{int(expires) + 9999}.{signature}", now=1000)
-    rotated = Authenticator(Settings.from_env({**GOOD, "RELEASECAST_ADMIN_TOKEN": "b" * 20}))
-    assert not rotated.session_valid(cookie, now=1000)
+def test_sessions_live_in_redis_and_end_on_logout_or_token_rotation(
+        redis_server: RedisServer) -> None:
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    async def scenario() -> None:
+        connection = aioredis.Redis.from_url(redis_server.url)
+        store = SessionStore(connection, Secret("a" * 20), ttl=60)
+        session = await store.create()
+        assert await store.valid(session)
+        assert "a" * 20 not in session  # a random id, not derived from the token
+        assert not await store.valid(session[:-1] + ("x" if session[-1] != "x" else "y"))
+        rotated = SessionStore(connection, Secret("b" * 20), ttl=60)
+        assert not await rotated.valid(session)  # a new admin token ends every session
+        ttl = await connection.ttl(SessionStore._key(session))
+        assert 0 < ttl <= 60
+        await store.revoke(session)
+        assert not await store.valid(session)
+        await connection.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_proxies_are_addresses_never_a_wildcard() -> None:
+    settings = Settings.from_env({**GOOD, "RELEASECAST_TRUSTED_PROXIES": "172.28.0.10, 10.0.0.0/8"})
+    assert settings.trusted_proxies == ("172.28.0.10", "10.0.0.0/8")
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**GOOD, "RELEASECAST_TRUSTED_PROXIES": "*"})
+    assert "RELEASECAST_TRUSTED_PROXIES: not an IP address or network: '*'" in str(caught.value)
+
+
+def test_the_github_server_comes_from_the_configured_api_url() -> None:
+    for api, server in (("https://api.github.com", "https://github.com"),
+                        ("https://api.acme.ghe.com", "https://acme.ghe.com"),
+                        ("https://ghe.acme.example/api/v3", "https://ghe.acme.example")):
+        assert Settings.from_env({**GOOD, "GITHUB_API_URL": api}).github_server_url == server
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**GOOD, "GITHUB_API_URL": "https://evil.example/anything"})
+    assert "GITHUB_API_URL: expected https://api.github.com" in str(caught.value)
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])

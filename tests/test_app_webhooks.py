@@ -4,6 +4,7 @@ redis-server: signatures, size cap, routing, deduplication, and what lands in th
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -254,6 +255,57 @@ def test_malformed_deliveries_get_4xx(server: WebServer, queue: Queue) -> None:
     assert queue.count == 0
 
 
+def _malformed(payload: dict, path: str, value: object) -> dict:
+    """``payload`` with the field at the dotted ``path`` replaced (or set) by ``value``."""
+    copy = json.loads(json.dumps(payload))
+    *parents, last = path.split(".")
+    target = copy
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return copy
+
+
+@pytest.mark.parametrize(("path", "value", "reason"), [
+    ("release", "v1.0.0", "release: Input should be a valid dictionary"),
+    ("action", ["published"], "action: Input should be a valid string"),
+    ("release.tag_name", ["v1.0.0"], "release.tag_name: Input should be a valid string"),
+    ("repository.full_name", {"owner": "x"}, "repository.full_name: Input should be a valid"),
+    ("installation.id", "9001", "installation.id: Input should be a valid integer"),
+    ("installation.id", -4, "installation.id: Input should be greater than 0"),
+    ("release.draft", "no", "release.draft: Input should be a valid boolean"),
+    ("repository.full_name", "../../x", "expected OWNER/NAME by GitHub's naming rules"),
+    ("repository.full_name", "a/b/c", "expected OWNER/NAME by GitHub's naming rules"),
+    ("release.tag_name", "../../etc/passwd", "'../../etc/passwd' is not a valid Git tag name"),
+    ("release.tag_name", "v1 --upload-pack=x", "is not a valid Git tag name"),
+])
+def test_deliveries_of_the_wrong_shape_are_400_with_the_reason(
+        server: WebServer, queue: Queue, path: str, value: object, reason: str) -> None:
+    delivery_id = str(uuid.uuid4())
+    payload = _malformed(release_payload(release_id=530), path, value)
+    response = server.post_delivery("release", payload, delivery_id=delivery_id)
+    assert response.status_code == 400, response.text
+    assert response.json()["status"] == "error"
+    assert reason in response.json()["reason"]
+    assert queue.count == 0
+    with server.admin() as client:
+        assert client.get(f"/jobs/{delivery_id}").status_code == 404  # nothing out of sight
+        text = client.get("/metrics").text
+    assert re.search(r'^webhook_deliveries_total\{event="release",result="malformed"\} [1-9]',
+                     text, re.M)
+
+
+def test_other_events_of_the_wrong_shape_are_400(server: WebServer, queue: Queue) -> None:
+    push = _malformed(fixture_payload("push/payload.json"), "action", {"a": 1})
+    assert server.post_delivery("push", push).status_code == 400
+    removed = _malformed(fixture_payload("installation/deleted.payload.json"),
+                         "installation.id", "1")
+    response = server.post_delivery("installation", removed)
+    assert response.status_code == 400
+    assert "installation.id" in response.json()["reason"]
+    assert server.post_delivery("ping", b"[1, 2]").status_code == 400
+
+
 def test_deliveries_are_counted_in_metrics(server: WebServer, queue: Queue) -> None:
     server.post_delivery("release", release_payload(release_id=513))
     server.post_delivery("push", fixture_payload("push/payload.json"))
@@ -290,8 +342,7 @@ def test_a_job_accepted_while_the_database_was_down_is_still_visible(
     job_id = str(uuid.uuid4())
     request = RunRequest(run_id=job_id, delivery_id=job_id, event="release.published",
                          repository="acme/late", private=False, tag="v5.0.0", release_id=5,
-                         installation_id=1, clone_url="https://github.com/acme/late.git",
-                         payload={})
+                         installation_id=1, payload={})
     # Enqueued without a run row, as when the web process could not reach the database.
     enqueue_release(queue, request, release=release_key(1, 5, False), settings=Settings())
     with server.admin() as client:

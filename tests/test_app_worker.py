@@ -306,7 +306,7 @@ def test_an_attempt_past_the_job_timeout_is_stopped_and_retried(stack: Stack,
     request = RunRequest(run_id=job_id, delivery_id=job_id, event="release.published",
                          repository="acme/glacier", private=False, tag="v1.1.0",
                          release_id=payload["release"]["id"], installation_id=INSTALLATION_ID,
-                         clone_url=payload["repository"]["clone_url"], payload=payload)
+                         payload=payload)
     queue = make_queue(settings, stack.redis.client())
     enqueue_release(queue, request, release=release_key(0, job_id, False), settings=settings)
     wait_until(lambda: (markers / "first-push").exists(), 60, 0.1, what="the slow push")
@@ -448,9 +448,8 @@ def test_several_worker_processes_share_the_queue(stack: Stack) -> None:
     ids = [str(uuid.uuid4()) for _ in range(4)]
     for job_id in ids:  # jobs that fail fast, at the first step
         request = RunRequest(run_id=job_id, delivery_id=job_id, event="release.published",
-                             repository="acme/nowhere", private=False, tag="v1", release_id=1,
-                             installation_id=None, clone_url="ftp://example.com/x.git",
-                             payload={})
+                             repository="acme/../nowhere", private=False, tag="v1",
+                             release_id=1, installation_id=None, payload={})
         enqueue_release(queue, request, release=release_key(0, job_id, False),
                         settings=settings)
     pool = subprocess.run([sys.executable, "-m", "pipeline.cli", "worker", "--processes", "2",
@@ -462,5 +461,5 @@ def test_several_worker_processes_share_the_queue(stack: Stack) -> None:
     for job_id in ids:
         run = stack.run(job_id)
         assert run["status"] == "failed"
-        assert run["error"] == "checkout: acme/nowhere: the event's clone URL is not an " \
-                               "HTTP(S) URL"
+        assert run["error"] == "checkout: acme/../nowhere: expected OWNER/NAME by GitHub's " \
+                               "naming rules, got 'acme/../nowhere'"
