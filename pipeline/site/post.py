@@ -15,7 +15,7 @@ from urllib.parse import quote
 import yaml
 
 from ..config import Config
-from ..structure import ChangeItem, Contributor, ReleaseFacts, Story
+from ..structure import ChangeItem, ChangeKind, Contributor, ReleaseFacts, Story
 from ..templating import environment
 
 MAX_LISTED = 100  # items per section in the post; the rest are linked to the release notes
@@ -72,16 +72,71 @@ def person(contributor: Contributor) -> str:
     return literal_text(login)
 
 
-def credit(item: ChangeItem) -> str:
-    """`` (#12 by @user)`` with links, from what the notes said."""
-    parts = []
-    if item.pr is not None:
-        parts.append(f"[#{item.pr}]({url(item.url)})" if item.url else f"#{item.pr}")
-    elif item.url:
+def credit(item: ChangeItem, repo_url: str = "") -> str:
+    """`` (#12, #9 by @user)`` with links, from what the notes said: the PR links to its URL,
+    the other numbers it cites to the repository (GitHub sends /pull/N of an issue on)."""
+    refs = list(dict.fromkeys([*([item.pr] if item.pr is not None else []), *item.refs]))
+    links = []
+    for number in refs:
+        if number == item.pr and item.url:
+            links.append(f"[#{number}]({url(item.url)})")
+        elif repo_url:
+            links.append(f"[#{number}]({url(f'{repo_url}/pull/{number}')})")
+        else:
+            links.append(f"#{number}")
+    parts = [", ".join(links)] if links else []
+    if not refs and item.url:
         parts.append(f"[link]({url(item.url)})")
     if item.author:
         parts.append("by " + person(Contributor(item.author)))
     return f" ({' '.join(parts)})" if parts else ""
+
+
+# The post's change sections, in this order: (kind, heading, intro).
+_SECTIONS: tuple[tuple[ChangeKind, str, str], ...] = (
+    (ChangeKind.BREAKING, "Breaking changes", "Read these before you upgrade:"),
+    (ChangeKind.SECURITY, "Security", ""),
+    (ChangeKind.REMOVAL, "Removed", ""),
+    (ChangeKind.DEPRECATION, "Deprecations", ""),
+    (ChangeKind.FEATURE, "New features", ""),
+    (ChangeKind.FIX, "Fixes", ""),
+    (ChangeKind.PERFORMANCE, "Performance", ""),
+    (ChangeKind.DOCS, "Documentation", ""),
+    (ChangeKind.OTHER, "Other changes", ""),
+)
+
+
+def change_sections(facts: ReleaseFacts, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
+    """The non-empty sections of the post, each with its items grouped by component (in the
+    order each group first appears) and how many were left out. Breaking changes are never
+    cut: a reader must see every one."""
+    sections = []
+    for kind, heading, intro in _SECTIONS:
+        items = facts.of_kind(kind)
+        if not items:
+            continue
+        shown = items if kind == ChangeKind.BREAKING else items[:limit]
+        groups: dict[str | None, list[ChangeItem]] = {}
+        for item in shown:
+            groups.setdefault(item.group, []).append(item)
+        sections.append({"kind": kind.value, "heading": heading, "intro": intro,
+                         "groups": list(groups.items()), "more": len(items) - len(shown)})
+    return sections
+
+
+def glyph(item: ChangeItem) -> str:
+    """The entry's emoji, with a space, where it agrees with the section it is listed in (a
+    🐛 on an internal change filed under "Other" would say the wrong thing)."""
+    from ..facts.kinds import emoji_kind
+
+    if not item.emoji or emoji_kind(item.emoji) not in (item.kind, None):
+        return ""
+    return item.emoji + " "
+
+
+def plural_word(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The word alone, agreeing with ``count`` ("1 commit", "2 commits")."""
+    return singular if count == 1 else (plural_form or singular + "s")
 
 
 def to_yaml(data: dict[str, Any]) -> str:
@@ -139,8 +194,10 @@ def render_post(
 ) -> str:
     """The post's full text. ``images``/``video`` hold site URLs (see :mod:`pipeline.site`)."""
     env = environment(config.templates, autoescape=False)
+    repo_url = facts.repository.html_url
     env.filters.update(
-        md=md_inline, text=literal_text, url=url, person=person, credit=credit, yaml=to_yaml
+        md=md_inline, text=literal_text, url=url, person=person, yaml=to_yaml,
+        credit=lambda item: credit(item, repo_url), plural_word=plural_word, glyph=glyph,
     )
     matter = front_matter(
         facts, story, config, image=images.get("social_card"),
@@ -149,6 +206,7 @@ def render_post(
     text = env.get_template("post.md.j2").render(
         facts=facts, story=story, config=config, front_matter=matter, images=images,
         video=video, max_listed=MAX_LISTED,
+        change_sections=change_sections(facts),
     )
     return re.sub(r"\n{3,}", "\n\n", text)
 

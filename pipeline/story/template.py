@@ -24,11 +24,14 @@ def project_name(facts: ReleaseFacts, config: Config) -> str:
 
 
 def item_line(item: ChangeItem) -> str:
-    """One bullet as said and shown: scope first ("CLI: ..."), sentence case."""
+    """One bullet as said and shown: its component first ("CLI: ..."), sentence case. The
+    item's emoji is a glyph for the post; it is never read out, so it is not in the line."""
     text = plain_text(item.text)
-    if item.scope and not text.lower().startswith(item.scope.lower()):
-        text = f"{item.scope}: {text}"
-    return text[:1].upper() + text[1:]
+    text = text[:1].upper() + text[1:]
+    prefix = item.scope or item.group  # as written: "fs", "runtime-vapor", "IO uring"
+    if prefix and not text.lower().startswith(prefix.lower()):
+        text = f"{prefix}: {text}"
+    return text
 
 
 def _lines(items: list[ChangeItem], limit: int) -> list[str]:
@@ -46,13 +49,18 @@ def plan_slides(facts: ReleaseFacts, config: Config) -> list[Slide]:
     limit = config.reel.max_items
     project = project_name(facts, config)
     slides = [Slide(SlideKind.TITLE, f"{project} {facts.tag}", [facts.title])]
-    highlights = facts.features or facts.others
+    # A release without features still has news: speed-ups, then whatever else it lists.
+    highlights = facts.features or facts.performance or facts.others or facts.docs
     if highlights:
         slides.append(Slide(SlideKind.HIGHLIGHTS, "What's new", _lines(highlights, limit)))
-    if facts.breaking:
-        slides.append(Slide(SlideKind.BREAKING, "Breaking changes", _lines(facts.breaking, limit)))
-    if facts.fixes:
-        slides.append(Slide(SlideKind.FIXES, "Fixes", _lines(facts.fixes, limit)))
+    # Removals and deprecations ask the same of a reader as breaking changes: act on upgrade.
+    breaking = facts.breaking + facts.removals + facts.deprecations
+    if breaking:
+        heading = "Breaking changes" if facts.breaking or facts.removals else "Deprecations"
+        slides.append(Slide(SlideKind.BREAKING, heading, _lines(breaking, limit)))
+    fixes = facts.security + facts.fixes  # security fixes first
+    if fixes:
+        slides.append(Slide(SlideKind.FIXES, "Fixes", _lines(fixes, limit)))
     if facts.contributors:
         names = [f"@{c.login}" if c.login.isascii() and " " not in c.login else c.login
                  for c in facts.contributors]
@@ -62,17 +70,27 @@ def plan_slides(facts: ReleaseFacts, config: Config) -> list[Slide]:
 
 
 def counts(facts: ReleaseFacts) -> dict[str, int]:
+    """The figures writers may state. Commits and lines are 0 when the release was not
+    counted (a shallow checkout that could not be completed): nothing wrong is said."""
+    counted = facts.counted
     return {
         "features": len(facts.features),
         "fixes": len(facts.fixes),
         "breaking": len(facts.breaking),
+        "security": len(facts.security),
+        "removals": len(facts.removals),
+        "deprecations": len(facts.deprecations),
+        "performance": len(facts.performance),
+        "docs": len(facts.docs),
         "other": len(facts.others),
+        "items": len(facts.items),
+        "pull_requests": len(facts.pull_requests),
         "contributors": len(facts.contributors),
         "first_time": len(facts.first_time_contributors),
-        "commits": len(facts.commits),
-        "files": facts.diffstat.files,
-        "insertions": facts.diffstat.insertions,
-        "deletions": facts.diffstat.deletions,
+        "commits": len(facts.commits) if counted else 0,
+        "files": facts.diffstat.files if counted else 0,
+        "insertions": facts.diffstat.insertions if counted else 0,
+        "deletions": facts.diffstat.deletions if counted else 0,
     }
 
 
@@ -97,16 +115,24 @@ def narrate_slides(facts: ReleaseFacts, config: Config, slides: list[Slide]) -> 
         slide.narration = [speakable(line) for line in text.splitlines() if line.strip()]
 
 
+# What the one-line summary counts, in this order (docs and chores are left to the post).
+_SUMMARY_FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("features", ("new feature",)),
+    ("fixes", ("fix", "fixes")),
+    ("security", ("security fix", "security fixes")),
+    ("performance", ("performance improvement",)),
+    ("breaking", ("breaking change",)),
+    ("removals", ("removal",)),
+    ("deprecations", ("deprecation",)),
+)
+
+
 def summary(facts: ReleaseFacts, config: Config) -> str:
     c = counts(facts)
-    parts = []
-    if c["features"]:
-        parts.append(plural(c["features"], "new feature"))
-    if c["fixes"]:
-        parts.append(plural(c["fixes"], "fix", "fixes"))
-    if c["breaking"]:
-        parts.append(plural(c["breaking"], "breaking change"))
+    parts = [plural(c[key], *words) for key, words in _SUMMARY_FIGURES if c[key]]
     project = project_name(facts, config)
+    if not parts and c["items"]:
+        parts.append(plural(c["items"], "change"))
     if not parts:
         return f"{project} {facts.tag} is out."
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
