@@ -67,15 +67,35 @@ class ReelOptions(_Section):
 
 
 class VoiceOptions(_Section):
-    backend: str = "espeak"
+    # piper (neural, offline, en_US-joe-medium bundled): a language without a Piper voice is
+    # spoken by espeak-ng; also espeak, openai, coqui (pipeline/voice/backends/)
+    backend: str = "piper"
     voice: str = ""  # backend-specific voice name; empty: the language's default
     rate: Annotated[int, Field(ge=80, le=400)] = 165  # words per minute (espeak-ng -s)
     base_url: str | None = None
+    # piper: a voice file (voice.onnx next to voice.onnx.json; relative to the repository);
+    # openai: the model name
     model: str | None = None
+    # How the narrator says a term: {ruff: ruff, antd: "ant design", "--color": "the color
+    # option"}; matched as a whole word, case-insensitively (the key's case when it has capitals)
+    lexicon: dict[str, str] = Field(default_factory=dict)
     # Bring your own narration: a recorded voice-over replaces TTS; Whisper (the `whisper`
     # extra) times its captions. `whisper_model` is a Whisper model name or a local .pt path.
     recording: Path | None = None
     whisper_model: str = "base"
+
+
+class StoryOptions(_Section):
+    # The narration's language: auto (the release notes' own, detected) or a code such as
+    # "en": the items are then translated into it with `translator`.
+    language: str = "auto"
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if value != "auto" and not re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", value):
+            raise ValueError(f"expected 'auto' or a language code like 'en', got {value!r}")
+        return value
 
 
 class WriterOptions(_Section):
@@ -92,6 +112,7 @@ class Config(_Section):
     reel: ReelOptions = ReelOptions()
     voice: VoiceOptions = VoiceOptions()
     voices: dict[str, VoiceOptions] = Field(default_factory=dict)  # per dubbed language
+    story: StoryOptions = StoryOptions()
     writer: WriterOptions = WriterOptions()
     languages: list[str] = Field(default_factory=list)
     translator: str = "apertium"
@@ -175,6 +196,8 @@ def resolve_paths(config: Config, base: Path) -> Config:
     )
     reel = config.reel.model_copy(update={"music": resolve(config.reel.music)})
     voice = config.voice.model_copy(update={"recording": resolve(config.voice.recording)})
+    if voice.backend == "piper" and voice.model:  # a Piper voice is a file
+        voice = voice.model_copy(update={"model": str(resolve(Path(voice.model)))})
     return config.model_copy(
         update={"brand": brand, "reel": reel, "voice": voice,
                 "templates": resolve(config.templates)}

@@ -211,13 +211,35 @@ class Artwork:
 
 
 @dataclass
+class Word:
+    """One spoken word and when it is heard, in seconds (from the reel's start inside a Cue)."""
+
+    text: str  # as shown in the caption, punctuation attached ("files,")
+    start: float
+    end: float
+
+
+@dataclass
 class Cue:
-    """One caption: a sentence and when it is spoken, in seconds from the reel's start."""
+    """One caption as shown on a phone, timed from the audio, in seconds from the reel's start.
+
+    ``text`` is the cue on one line; ``lines`` the same words broken into at most two lines
+    (<= 42 characters, about 16-20 for CJK) as the VTT/SRT files show them (empty: one line).
+    A cue lasts 1-7 s and reads at <= ~20 characters per second.
+
+    ``words`` are the cue's words in order, each timed from the audio (Piper's alignments) or
+    estimated inside the cue's exact span (espeak-ng): enough to highlight the word being
+    spoken. Joined with spaces (no space for CJK) they give ``text``. May be empty (a recorded
+    voice-over transcribed without word timestamps).
+    """
 
     start: float
     end: float
     text: str
     slide: int  # index into Story.slides
+    lines: list[str] = field(default_factory=list)
+    sentence: int = 0  # which spoken sentence (0, 1, ... over the reel): a long one has cues
+    words: list[Word] = field(default_factory=list)
 
 
 @dataclass

@@ -12,12 +12,21 @@ from pathlib import Path
 
 from ..config import VoiceOptions
 from ..errors import InputError
-from ..structure import Cue, Narration, SlideKind, Story
+from ..structure import Cue, Narration, SlideKind, Story, Word
 from . import loudness
-from .backends import SpeechBackend, concurrency, get_backend
-from .captions import subrip, webvtt, write_text_atomically
-from .pcm import Clip, read_clip, trim_silence, write_wav
-from .timeline import Plan, plan, sentences_to_drop
+from .backends import SpeechBackend, TimedSpeechBackend, concurrency, get_backend
+from .captions import (
+    estimate_words,
+    make_cue,
+    phrases,
+    segment,
+    settle,
+    subrip,
+    webvtt,
+    write_text_atomically,
+)
+from .pcm import Clip, read_clip, silence, trimmed, write_wav
+from .timeline import Plan, crossfade_frames, plan, sentences_to_drop
 
 # When the narration is too long, speak at most this much faster before dropping sentences:
 # beyond ~20 % synthetic speech gets hard to follow.
@@ -27,11 +36,18 @@ _PROTECTED = (SlideKind.TITLE, SlideKind.CLOSING)
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
+# Between the phrases of a sentence spoken one by one (engines without word timings).
+PHRASE_GAP = 0.12
+# A caption held into the silence after it leaves this much before the next one.
+CUE_SPACING = 0.04
+
+
 @dataclass
 class _Sentence:
     slide: int
     text: str
     clip: Clip
+    cues: list[list[Word]]  # the sentence's captions, words timed from the clip's start
 
 
 def narrate(
@@ -73,18 +89,18 @@ def narrate(
 
     with scratch as tmp:
         work = Path(tmp)
-        backend = get_backend(options)
+        backend = get_backend(options, language)
         sentences = _synthesize(backend, scripts, language, work)
         laid = _plan(sentences, len(scripts), crossfade, 0.0)
         if laid.duration > max_duration:
             faster = _faster_rate(options.rate, sentences, laid.duration - max_duration)
             if faster > options.rate:
-                backend = get_backend(options.model_copy(update={"rate": faster}))
+                backend = get_backend(options.model_copy(update={"rate": faster}), language)
                 sentences = _synthesize(backend, scripts, language, work)
         sentences = _shorten(sentences, protected, crossfade, max_duration)
         laid = _plan(sentences, len(scripts), crossfade, min_duration)
 
-        raw, cues = _assemble(sentences, laid)
+        raw, cues = _assemble(sentences, laid, crossfade)
         write_wav(work / "raw.wav", raw)
         samples = round(laid.duration * loudness.SAMPLE_RATE)
         normalized = work / "narration.wav"
@@ -107,26 +123,59 @@ def narrate(
 def _synthesize(
     backend: SpeechBackend, scripts: list[list[str]], language: str, work: Path
 ) -> list[_Sentence]:
-    """Every sentence as a clip trimmed to its speech; sentences that make no sound are left out."""
+    """Every sentence as a clip trimmed to its speech, with its captions' words timed;
+    sentences that make no sound are left out."""
     jobs = [(index, number, text) for index, texts in enumerate(scripts)
             for number, text in enumerate(texts)]
+    rate: list[int] = []  # every clip is brought to the first one's rate
 
-    def speak(job: tuple[int, int, str]) -> Path:
+    def speak(job: tuple[int, int, str]) -> _Sentence:
         index, number, text = job
-        return backend.synthesize(text, language, work / f"s{index:02d}-{number:02d}.wav")
+        out = work / f"s{index:02d}-{number:02d}.wav"
+        if isinstance(backend, TimedSpeechBackend):
+            words = backend.synthesize_words(text, language, out)
+            clip, cut = trimmed(read_clip(out, rate[0] if rate else None))
+            words = [Word(w.text, max(0.0, w.start - cut), min(clip.duration, w.end - cut))
+                     for w in words]
+            if words and clip.samples:
+                return _Sentence(index, text, clip, segment(words))
+            return _by_phrase(index, text, [clip])
+        parts = phrases(text)
+        clips = []
+        for part, phrase in enumerate(parts):
+            path = out if len(parts) == 1 else out.with_name(f"{out.stem}-{part}.wav")
+            clips.append(trimmed(read_clip(backend.synthesize(phrase, language, path),
+                                           rate[0] if rate else None))[0])
+        return _by_phrase(index, " ".join(parts), clips, parts)
 
+    # The first clip sets the rate; the rest follow in parallel.
+    first = speak(jobs[0]) if jobs else None
+    if first is not None:
+        rate.append(first.clip.rate)
     with ThreadPoolExecutor(max_workers=concurrency(backend)) as pool:
-        paths = list(pool.map(speak, jobs))
-    sentences: list[_Sentence] = []
-    rate: int | None = None
-    for (index, _, text), path in zip(jobs, paths, strict=True):
-        clip = trim_silence(read_clip(path, rate))
-        rate = clip.rate  # every clip is brought to the first one's rate
-        if clip.samples:
-            sentences.append(_Sentence(index, text, clip))
+        spoken = ([first] if first else []) + list(pool.map(speak, jobs[1:]))
+    sentences = [sentence for sentence in spoken if sentence.clip.samples]
     if not sentences:
         raise InputError(f"the {backend.name} voice produced no audible speech")
     return sentences
+
+
+def _by_phrase(slide: int, text: str, clips: list[Clip],
+               parts: list[str] | None = None) -> _Sentence:
+    """A sentence spoken phrase by phrase: each phrase's span is exact, its words estimated."""
+    parts = parts or [text]
+    rate = clips[0].rate
+    audio = array.array("h")
+    cues: list[list[Word]] = []
+    for phrase, clip in zip(parts, clips, strict=True):
+        if not clip.samples:
+            continue
+        if audio:
+            audio += silence(PHRASE_GAP, rate)
+        start = len(audio) / rate
+        audio += clip.samples
+        cues.append(estimate_words(phrase, start, len(audio) / rate))
+    return _Sentence(slide, text, Clip(audio, rate), cues)
 
 
 def _lengths(sentences: list[_Sentence], slides: int) -> list[list[float]]:
@@ -162,16 +211,27 @@ def _shorten(
     return kept
 
 
-def _assemble(sentences: list[_Sentence], laid: Plan) -> tuple[Clip, list[Cue]]:
-    """Place each clip at its planned start; its cue is exactly the span of its samples."""
+def _assemble(sentences: list[_Sentence], laid: Plan, crossfade: float
+              ) -> tuple[Clip, list[Cue]]:
+    """Place each clip at its planned start; its captions are timed from its own words."""
     rate = sentences[0].clip.rate
     total = round(laid.duration * rate)
     audio = array.array("h", bytes(2 * total))
     cues: list[Cue] = []
     starts = iter([start for slide in laid.starts for start in slide])
-    for sentence, start in zip(sentences, starts, strict=True):
+    for number, (sentence, start) in enumerate(zip(sentences, starts, strict=True)):
         first = round(start * rate)
         samples = sentence.clip.samples[: total - first]
         audio[first: first + len(samples)] = samples
-        cues.append(Cue(first / rate, (first + len(samples)) / rate, sentence.text, sentence.slide))
+        offset = first / rate
+        for words in sentence.cues:
+            moved = [Word(w.text, round(offset + w.start, 3), round(offset + w.end, 3))
+                     for w in words]
+            cues.append(make_cue(moved, sentence.slide, number))
+    fade = crossfade_frames(crossfade) / 30
+    visible_to = [timing.end - (fade if i < len(laid.slides) - 1 else 0)
+                  for i, timing in enumerate(laid.slides)]
+    limits = [min(visible_to[cue.slide], (after.start - CUE_SPACING) if after else laid.duration)
+              for cue, after in zip(cues, [*cues[1:], None], strict=True)]
+    settle(cues, limits)
     return Clip(audio, rate), cues

@@ -62,13 +62,22 @@ def _int16(data: bytes) -> array.array:
 
 def trim_silence(clip: Clip) -> Clip:
     """Cut the leading and trailing silence, so a clip's span is exactly its speech."""
+    return trimmed(clip)[0]
+
+
+def trimmed(clip: Clip) -> tuple[Clip, float]:
+    """The clip without its leading and trailing silence, and the seconds cut at its start."""
     edges = speech_edges(clip.samples)
     if edges is None:
-        return Clip(array.array("h"), clip.rate)
+        return Clip(array.array("h"), clip.rate), 0.0
     guard = int(_GUARD_S * clip.rate)
     first = max(0, edges[0] - guard)
     last = min(len(clip.samples), edges[1] + 1 + guard)
-    return Clip(clip.samples[first:last], clip.rate)
+    return Clip(clip.samples[first:last], clip.rate), first / clip.rate
+
+
+def silence(seconds: float, rate: int) -> array.array:
+    return array.array("h", bytes(2 * round(seconds * rate)))
 
 
 def speech_edges(samples: array.array) -> tuple[int, int] | None:

@@ -1,5 +1,7 @@
 """Speech backends: one sentence in, one WAV out."""
 
-from .base import SpeechBackend, backend_names, concurrency, get_backend
+from .base import SpeechBackend, TimedSpeechBackend, backend_names, concurrency, get_backend
 
-__all__ = ["SpeechBackend", "backend_names", "concurrency", "get_backend"]
+__all__ = [
+    "SpeechBackend", "TimedSpeechBackend", "backend_names", "concurrency", "get_backend",
+]

@@ -11,11 +11,15 @@ Backends are built from :class:`~pipeline.config.VoiceOptions` and read what the
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ...config import VoiceOptions
 from ...errors import ConfigError
+from ...structure import Word
+
+log = logging.getLogger("releasecast.voice")
 
 
 @runtime_checkable
@@ -27,8 +31,19 @@ class SpeechBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class TimedSpeechBackend(SpeechBackend, Protocol):
+    """A backend that also knows when each word is heard (Piper's alignments)."""
+
+    def synthesize_words(self, text: str, language: str, out: Path) -> list[Word]:
+        """Like ``synthesize``; returns the words timed in seconds from the WAV's start
+        (empty when the engine could not align this sentence)."""
+        ...
+
+
 # backend name -> "module:factory", imported only when chosen (cloud clients are optional extras)
 _BACKENDS: dict[str, str] = {
+    "piper": "pipeline.voice.backends.piper:PiperBackend",
     "espeak": "pipeline.voice.backends.espeak:EspeakBackend",
     "openai": "pipeline.voice.backends.openai_speech:OpenAISpeechBackend",
     "coqui": "pipeline.voice.backends.coqui:CoquiBackend",
@@ -39,8 +54,21 @@ def backend_names() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def get_backend(options: VoiceOptions) -> SpeechBackend:
-    """The backend named by ``options.backend``, built from ``options``."""
+def get_backend(options: VoiceOptions, language: str | None = None) -> SpeechBackend:
+    """The backend named by ``options.backend``, built from ``options``.
+
+    With ``language``: Piper speaks only the languages it has a voice for; any other language
+    is spoken by espeak-ng's voice for it (said once, on one info line).
+    """
+    if options.backend == "piper" and language is not None:
+        from .piper import fallback_reason
+
+        reason = fallback_reason(options, language)
+        if reason:
+            if (reason, language) not in _told:
+                _told.add((reason, language))
+                log.info("%s: the %s narration is spoken by espeak-ng", reason, language)
+            options = options.model_copy(update={"backend": "espeak", "voice": ""})
     target = _BACKENDS.get(options.backend)
     if target is None:
         raise ConfigError(
@@ -50,6 +78,9 @@ def get_backend(options: VoiceOptions) -> SpeechBackend:
     module_name, _, factory_name = target.partition(":")
     factory = getattr(importlib.import_module(module_name), factory_name)
     return factory(options)
+
+
+_told: set[tuple[str, str]] = set()
 
 
 def concurrency(backend: SpeechBackend) -> int:

