@@ -111,6 +111,65 @@ class Config(_Section):
     output: Output = Output()
     reel: ReelOptions = ReelOptions()
     voice: VoiceOptions = VoiceOptions()
+_KINDS = Literal["breaking", "security", "removal", "deprecation", "feature", "fix",
+                 "performance", "docs", "other"]
+
+
+class NotesExclude(_Section):
+    labels: list[str] = Field(default_factory=list)  # PR labels, e.g. [skip-changelog]
+    patterns: list[str] = Field(default_factory=list)  # regular expressions on the item text
+    authors: list[str] = Field(default_factory=list)  # logins
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        return _check_patterns(value)
+
+
+def _check_patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+    return value
+
+
+class NotesOptions(_Section):
+    """Where a release's change items come from (docs/facts.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # auto: the release body, or the changelog file's section for the tag when the body is
+    # empty or only points there; release: the body only; changelog: the file only.
+    source: Literal["auto", "release", "changelog"] = Field("auto", alias="from")
+    file: str | None = None  # default: the first of CHANGELOG.md, CHANGES.md, HISTORY.md, ...
+    thank_bots: bool = False  # dependabot, renovate, pre-commit-ci... among the people thanked
+    exclude: NotesExclude = NotesExclude()
+
+
+class Category(_Section):
+    """One of release-drafter's ``categories``: matched by label, title pattern, emoji or the
+    heading's title; the first match decides the item's kind over every other signal."""
+
+    title: str
+    kind: _KINDS | None = None  # default: what the title says ("Bug Fixes" -> fix)
+    labels: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)  # regular expressions on the item text
+    emoji: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        return _check_patterns(value)
+
+
+class GitHubFacts(_Section):
+    # With a token (the Action's github-token, the App's installation token), ask GitHub's
+    # API for the commits (compare), their pull requests and labels, first-time contributors.
+    api: bool = True
+    labels: dict[str, _KINDS] = Field(default_factory=dict)  # extra label -> kind
+
+
     voices: dict[str, VoiceOptions] = Field(default_factory=dict)  # per dubbed language
     story: StoryOptions = StoryOptions()
     writer: WriterOptions = WriterOptions()
@@ -127,6 +186,9 @@ class Config(_Section):
     def _language_codes(cls, value: list[str]) -> list[str]:
         for code in value:
             if not re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", code):
+    notes: NotesOptions = NotesOptions()
+    categories: list[Category] = Field(default_factory=list)
+    github: GitHubFacts = GitHubFacts()
                 raise ValueError(f"expected language codes like 'es' or 'pt-BR', got {code!r}")
         return value
 

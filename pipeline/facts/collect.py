@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..config import Config
 from ..errors import InputError
 from ..structure import ChangeItem, DiffStat, ReleaseFacts, Repository
+from .categories import apply_categories
+from .changelog import points_elsewhere, read_changelog
 from .event import EventRelease, check_release_event, load_event, release_of
 from .git import GitRepo, TagRef, github_full_name
 from .history import History, People, items_from_commits, to_commit
-from .notes import parse_notes
+from .notes import ReleaseNotes, parse_notes
 from .versions import DatedTag, tag_version
 from .versions import previous_tag as find_previous_tag
 
@@ -27,6 +30,7 @@ def collect_facts(
     tag: str | None = None,
     event: Path | dict | None = None,
     previous_tag: str | None = None,
+    config: Config | None = None,
 ) -> ReleaseFacts:
     """Everything known about one release.
 
@@ -35,15 +39,26 @@ def collect_facts(
     their authors and the diffstat, and stands in for the event's fields when there is none.
     ``tag`` picks the release in ``repo`` (default: the newest tag reachable from HEAD);
     ``previous_tag`` overrides the semver-aware search for the release before it.
+    ``config`` supplies ``notes:`` (changelog file, bots, exclusions) and ``categories:``.
+
+    In a shallow checkout whose history does not reach the previous tag, commits, diffstat
+    and commit authors are left out (``counted`` is False, with a warning): a release is
+    counted right or not counted. :func:`pipeline.facts.shallow.ensure_history` completes
+    such a checkout first; :func:`pipeline.facts.github.enrich` can count it from the API.
     """
+    config = config or Config()
     released = _event_release(event) if event is not None else None
     if released and tag and tag != released.tag:
         raise InputError(f"tag {tag!r} was given, but the event is for tag {released.tag!r}")
     if repo is not None:
-        return _from_checkout(GitRepo(Path(repo)), released, tag, previous_tag)
-    if released is None:
+        facts = _from_checkout(GitRepo(Path(repo)), released, tag, previous_tag, config)
+    elif released is None:
         raise InputError("nothing to read: give a release event, a git repository, or both")
-    return _from_event_only(released, previous_tag)
+    else:
+        facts = _from_event_only(released, previous_tag, config)
+    facts.items = apply_categories(facts.items, config.categories, config.notes.exclude,
+                                   dict(config.github.labels))
+    return facts
 
 
 def _event_release(event: Path | str | dict[str, Any]) -> EventRelease:
@@ -53,8 +68,9 @@ def _event_release(event: Path | str | dict[str, Any]) -> EventRelease:
     return release_of(load_event(Path(event)))
 
 
-def _from_event_only(released: EventRelease, previous: str | None) -> ReleaseFacts:
-    notes = parse_notes(released.body)
+def _from_event_only(released: EventRelease, previous: str | None, config: Config
+                     ) -> ReleaseFacts:
+    notes = parse_notes(released.body) if config.notes.source != "changelog" else ReleaseNotes()
     if previous is None and notes.compared_tags and notes.compared_tags[1] == released.tag:
         previous = notes.compared_tags[0]
     if released.date is None:
@@ -70,13 +86,16 @@ def _from_event_only(released: EventRelease, previous: str | None) -> ReleaseFac
         draft=released.draft,
         previous_tag=previous,
         items=_with_urls(notes.items, released.repository),
-        contributors=People(History([], None), notes).contributors(),
+        contributors=People(History([], None), notes,
+                            bots=config.notes.thank_bots).contributors(),
         full_changelog_url=notes.full_changelog_url,
+        counted=False,  # no history was read: no commit, file or line figures
+        history="",
     )
 
 
 def _from_checkout(git: GitRepo, released: EventRelease | None, tag: str | None,
-                   previous: str | None) -> ReleaseFacts:
+                   previous: str | None, config: Config) -> ReleaseFacts:
     tags = git.tags()
     by_name = {t.name: t for t in tags}
     if released:
@@ -93,13 +112,22 @@ def _from_checkout(git: GitRepo, released: EventRelease | None, tag: str | None,
         _require_tag(git, tags, by_name, previous)
     base = by_name[previous].commit if previous else None
 
-    raw_commits = git.commits(current.commit, base)
-    files, insertions, deletions = git.diffstat(current.commit, base)
+    warnings: list[str] = []
+    counted = git.range_complete(current.commit, base)
+    if counted:
+        raw_commits = git.commits(current.commit, base)
+        files, insertions, deletions = git.diffstat(current.commit, base)
+    else:
+        raw_commits, (files, insertions, deletions) = [], (0, 0, 0)
+        since = f"since {previous}" if previous else "before it"
+        warnings.append(f"the checkout is shallow: the history of {tag} {since} is not all "
+                        f"there, so commits, files and lines are not counted "
+                        f"({_CHECKOUT_HINT})")
     repository = released.repository if released else _repository_of(git)
     name, body = (released.name, released.body) if released else _tag_message(current)
-    notes = parse_notes(body)
+    notes = _notes(git, tag, body, config)
     history = History(raw_commits, current.commit)
-    people = People(history, notes)
+    people = People(history, notes, bots=config.notes.thank_bots)
     items = notes.items or items_from_commits(history, people, repository.html_url or None)
     return ReleaseFacts(
         tag=tag,
@@ -116,7 +144,28 @@ def _from_checkout(git: GitRepo, released: EventRelease | None, tag: str | None,
         items=_with_urls(items, repository),
         contributors=people.contributors(),
         full_changelog_url=notes.full_changelog_url or _compare_url(repository, previous, tag),
+        counted=counted,
+        history="git" if counted else "",
+        warnings=warnings,
     )
+
+
+def _notes(git: GitRepo, tag: str, body: str, config: Config) -> ReleaseNotes:
+    """The release's notes: its body, or its section of the checkout's changelog file."""
+    source = config.notes.source
+    notes = parse_notes(body) if source != "changelog" else ReleaseNotes()
+    if source == "release" or (source == "auto"
+                               and not points_elsewhere(body, bool(notes.items))):
+        return notes
+    found = read_changelog(git.root, tag, config.notes.file)
+    if found is None:
+        if source == "changelog":
+            raise InputError(f"notes: from: changelog, but no changelog section names {tag}")
+        return notes
+    section, _ = found
+    from_file = parse_notes(section)
+    from_file.full_changelog_url = notes.full_changelog_url or from_file.full_changelog_url
+    return from_file
 
 
 def _require_tag(git: GitRepo, tags: list[TagRef], by_name: dict[str, TagRef], tag: str,

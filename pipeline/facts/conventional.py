@@ -69,13 +69,34 @@ def has_breaking_footer(message: str) -> bool:
     return bool(_BREAKING_FOOTER.search(message))
 
 
-def pull_requests(subject: str) -> list[int]:
-    """PR numbers a commit subject names: GitHub merge commits and squash-merge suffixes."""
+# GitLab's merge commits: "See merge request group/project!12" in the body.
+_MERGE_REQUEST = re.compile(r"^See merge request (?:[\w.-]+/)*[\w.-]*!(?P<number>\d+)\s*$",
+                            re.MULTILINE)
+# "Closes #12", "Fixes: #12", "Resolves owner/repo#12" as a trailer line of the body.
+_CLOSES = re.compile(r"^(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+"
+                     r"(?:[\w.-]+/[\w.-]+)?#(?P<number>\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+_MERGE_BRANCH = re.compile(r"^Merge (?:branch|remote-tracking branch|tag|commit) ")
+
+
+def pull_requests(subject: str, body: str = "") -> list[int]:
+    """PR numbers a commit names: GitHub merge commits ("Merge pull request #N from ..."),
+    squash-merge suffixes ("Title (#N)"), GitLab's "See merge request !N"; with none of
+    those, "Closes #N" trailers."""
     merge = _MERGE_PR.match(subject)
     if merge:
         return [int(merge["pr"])]
     tail = _TRAILING_PRS.search(subject)
-    return [int(n) for n in _SQUASH_PRS.findall(tail.group())] if tail else []
+    if tail:
+        return [int(n) for n in _SQUASH_PRS.findall(tail.group())]
+    if body:
+        found = [int(m["number"]) for m in _MERGE_REQUEST.finditer(body)]
+        return found or [int(m["number"]) for m in _CLOSES.finditer(body)]
+    return []
+
+
+def is_branch_merge(subject: str) -> bool:
+    """"Merge branch 'main' into ...": brings no change of its own."""
+    return bool(_MERGE_BRANCH.match(subject))
 
 
 def strip_pr_suffix(subject: str) -> str:

@@ -117,6 +117,25 @@ class GitRepo:
     def is_shallow(self) -> bool:
         return self.run(["rev-parse", "--is-shallow-repository"]).strip() == "true"
 
+    def shallow_commits(self) -> set[str]:
+        """The commits a shallow clone's history stops at (their parents are missing)."""
+        path = self.run(["rev-parse", "--git-path", "shallow"]).strip()
+        target = Path(path) if Path(path).is_absolute() else self.path / path
+        try:
+            return set(target.read_text(encoding="ascii").split())
+        except OSError:
+            return set()
+
+    def range_complete(self, head: str, base: str | None) -> bool:
+        """Whether every commit of ``base..head`` is here with its parents: False when a
+        shallow clone's boundary lies inside the range (the count would stop short)."""
+        boundary = self.shallow_commits()
+        if not boundary:
+            return True
+        revs = [head] if base is None else [head, f"^{base}"]
+        inside = set(self.run(["rev-list", *revs, "--"]).split())
+        return not (inside & boundary)
+
     def tags(self) -> list[TagRef]:
         """All tags that lead to a commit, in no particular order."""
         fields = [

@@ -9,6 +9,7 @@ from collections import Counter
 from ..structure import ChangeItem, ChangeKind, Commit, Contributor
 from .conventional import (
     has_breaking_footer,
+    is_branch_merge,
     merged_pr_title,
     parse_header,
     pull_requests,
@@ -36,7 +37,7 @@ def is_bot(login_or_name: str) -> bool:
 
 def to_commit(raw: RawCommit) -> Commit:
     """A commit with its conventional type, breaking flag and the PRs its subject names."""
-    title = merged_pr_title(raw.subject, raw.body) or strip_pr_suffix(raw.subject)
+    title = pr_title(raw) or strip_pr_suffix(raw.subject)
     header = parse_header(title)
     return Commit(
         sha=raw.sha,
@@ -46,8 +47,24 @@ def to_commit(raw: RawCommit) -> Commit:
         date=raw.date,
         type=header.type if header else None,
         breaking=bool(header and header.breaking) or has_breaking_footer(raw.message),
-        prs=pull_requests(raw.subject),
+        prs=pull_requests(raw.subject, raw.body),
+        co_authors=[f"{name} <{email}>" for name, email in co_authors(raw.message)],
     )
+
+
+def pr_title(raw: RawCommit) -> str | None:
+    """The title of the pull request a mainline merge commit brought in: GitHub's "Merge pull
+    request #N" puts it on the first body line, GitLab's "Merge branch ... See merge request
+    !N" too; a merge commit with any other subject (a custom merge message) is titled by it."""
+    title = merged_pr_title(raw.subject, raw.body)
+    if title or not raw.is_merge:
+        return title
+    if is_branch_merge(raw.subject):
+        if "See merge request" in raw.body:
+            first = raw.body.strip().split("\n", 1)[0].strip()
+            return first if not first.startswith("See merge request") else None
+        return None
+    return strip_pr_suffix(raw.subject)
 
 
 class History:
@@ -84,24 +101,73 @@ class History:
         return self._pr_commits[merge.sha]
 
 
-class People:
-    """Maps commit authors (name, email) to GitHub logins, as far as the evidence goes.
+_CO_AUTHOR = re.compile(r"^Co-authored-by:\s*(?P<name>[^<\n]*?)\s*<(?P<email>[^>\n]+)>\s*$",
+                        re.IGNORECASE | re.MULTILINE)
 
-    Evidence, strongest first: a ``users.noreply.github.com`` address; a squash commit whose PR
-    the notes credit to a login; the commits of a merged PR the notes credit to a login, when
-    they all have one author; an author name that is itself a credited login.
+
+def co_authors(message: str) -> list[tuple[str, str]]:
+    """(name, email) of each ``Co-authored-by:`` trailer."""
+    return [(m["name"].strip(), m["email"].strip()) for m in _CO_AUTHOR.finditer(message)]
+
+
+class _Union:
+    """Union-find over identity keys ("e:ada@x.org", "n:ada lovelace", "l:ada")."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        self.parent.setdefault(key, key)
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def join(self, *keys: str) -> None:
+        roots = [self.find(k) for k in keys]
+        for root in roots[1:]:
+            self.parent[root] = roots[0]
+
+
+def _name_key(name: str) -> str | None:
+    folded = " ".join(name.casefold().split())
+    # Names too generic to say two commits are one person's.
+    return None if len(folded) < 3 or folded in ("root", "your name", "unknown") else folded
+
+
+class People:
+    """Maps commit authors (name, email) to people, and people to GitHub logins, as far as the
+    evidence goes. git's ``%aN``/``%aE`` already apply the checkout's ``.mailmap``.
+
+    One person is every (name, email) linked by a shared e-mail address, a shared name
+    (case and spacing aside) or a shared login. Login evidence, strongest first: a
+    ``users.noreply.github.com`` address (``12345+login@...``); a squash commit whose PR the
+    notes credit to a login; the commits of a merged PR the notes credit to a login, when they
+    all have one author; an author name that is itself a credited login; logins GitHub's API
+    gave for commits (``logins``: sha -> login). ``Co-authored-by:`` trailers credit their
+    people too. Bots are kept out unless ``bots`` is true.
     """
 
-    def __init__(self, history: History, notes: ReleaseNotes) -> None:
+    def __init__(self, history: History, notes: ReleaseNotes, *, bots: bool = False,
+                 logins: dict[str, str] | None = None,
+                 avatars: dict[str, str] | None = None) -> None:
         self.history = history
         self.notes = notes
+        self.bots = bots
+        self.avatars = {k.lower(): v for k, v in (avatars or {}).items()}
         self._by_email: dict[str, str] = {}
         self._known = {login.lower(): login for login in notes.authors + notes.new_contributors}
         credited = {item.pr: item.author for item in notes.items if item.pr and item.author}
         for commit in history.commits:
-            match = _NOREPLY.match(commit.author_email)
-            if match:
-                self._by_email.setdefault(commit.author_email.lower(), match["login"])
+            for _, email in [(commit.author_name, commit.author_email),
+                             *co_authors(commit.message)]:
+                match = _NOREPLY.match(email)
+                if match:
+                    self._by_email.setdefault(email.lower(), match["login"])
+        for sha, login in (logins or {}).items():
+            commit = history.by_sha.get(sha)
+            if commit is not None:
+                self._by_email.setdefault(commit.author_email.lower(), login)
         for commit in history.commits:
             login = next((credited[pr] for pr in pull_requests(commit.subject)
                           if pr in credited), None)
@@ -115,28 +181,63 @@ class People:
                 self._by_email.setdefault(emails.pop(), login)
 
     def login(self, commit: RawCommit) -> str | None:
-        found = self._by_email.get(commit.author_email.lower())
-        return found or self._known.get(commit.author_name.strip().lower())
+        return self._login_of(commit.author_name, commit.author_email)
+
+    def _login_of(self, name: str, email: str) -> str | None:
+        found = self._by_email.get(email.lower())
+        return found or self._known.get(name.strip().lower())
 
     def contributors(self) -> list[Contributor]:
-        """People who made the release, bots left out; merge commits count for nobody."""
-        notes = self.notes
-        counts: Counter[str] = Counter()
-        display: dict[str, str] = {}  # case-folded key -> how we show it
+        """People who made the release; merge commits count for nobody."""
+        union = _Union()
+        records: list[tuple[str, str, str, str | None]] = []  # (sha, name, email, login)
         for commit in self.history.commits:
             if commit.is_merge or commit.author_email.lower() == "noreply@github.com":
                 continue
-            who = self.login(commit) or commit.author_name.strip()
-            if not who or is_bot(who) or is_bot(commit.author_name):
+            for name, email in [(commit.author_name, commit.author_email),
+                                *co_authors(commit.message)]:
+                login = self._login_of(name, email)
+                keys = [f"e:{email.lower()}"]
+                if (name_key := _name_key(name)) is not None:
+                    keys.append(f"n:{name_key}")
+                if login:
+                    keys.append(f"l:{login.lower()}")
+                union.join(*keys)
+                records.append((commit.sha, name.strip(), email, login))
+        for login in self.notes.authors + self.notes.new_contributors + self.notes.thanked:
+            union.find(f"l:{login.lower()}")
+        groups: dict[str, dict] = {}
+        for sha, name, email, login in records:
+            group = groups.setdefault(union.find(f"e:{email.lower()}"),
+                                      {"shas": set(), "names": Counter(), "logins": []})
+            group["shas"].add(sha)
+            group["names"][name] += 1
+            if login and login not in group["logins"]:
+                group["logins"].append(login)
+        for login in self.notes.authors + self.notes.new_contributors + self.notes.thanked:
+            group = groups.setdefault(union.find(f"l:{login.lower()}"),
+                                      {"shas": set(), "names": Counter(), "logins": []})
+            if login.lower() not in (known.lower() for known in group["logins"]):
+                group["logins"].append(login)
+        first_time = {login.lower() for login in self.notes.new_contributors}
+        people = []
+        for group in groups.values():
+            name = group["names"].most_common(1)[0][0] if group["names"] else None
+            login = group["logins"][0] if group["logins"] else None
+            shown = login or name or ""
+            if not shown:
                 continue
-            display.setdefault(who.lower(), who)
-            counts[who.lower()] += 1
-        for login in notes.authors + notes.new_contributors + notes.thanked:
-            if not is_bot(login):
-                display.setdefault(login.lower(), login)
-        first_time = {login.lower() for login in notes.new_contributors}
-        people = [Contributor(login=display[key], first_time=key in first_time,
-                              commits=counts[key]) for key in display]
+            bot = any(is_bot(n) for n in [shown, *group["names"]])
+            if bot and not self.bots:
+                continue
+            people.append(Contributor(
+                login=shown,
+                first_time=any(known.lower() in first_time for known in group["logins"]),
+                commits=len(group["shas"]),
+                name=name if login and name and name.lower() != login.lower() else None,
+                avatar_url=self.avatars.get(login.lower()) if login else None,
+                bot=bot,
+            ))
         people.sort(key=lambda c: (-c.commits, c.login.lower()))
         return people
 
@@ -147,7 +248,7 @@ def items_from_commits(history: History, people: People, repo_url: str | None
     first, for releases whose body lists nothing. ``repo_url`` is the GitHub repository URL."""
     items = []
     for raw in history.mainline:
-        title = merged_pr_title(raw.subject, raw.body)
+        title = pr_title(raw)
         if raw.is_merge and title is None:
             continue  # "Merge branch 'main' into ...": no change of its own
         commit = to_commit(raw)
