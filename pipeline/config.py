@@ -173,6 +173,9 @@ class GitHubFacts(_Section):
     voices: dict[str, VoiceOptions] = Field(default_factory=dict)  # per dubbed language
     story: StoryOptions = StoryOptions()
     writer: WriterOptions = WriterOptions()
+    notes: NotesOptions = NotesOptions()
+    categories: list[Category] = Field(default_factory=list)
+    github: GitHubFacts = GitHubFacts()
     languages: list[str] = Field(default_factory=list)
     translator: str = "apertium"
     include_prereleases: bool = False
@@ -186,9 +189,6 @@ class GitHubFacts(_Section):
     def _language_codes(cls, value: list[str]) -> list[str]:
         for code in value:
             if not re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", code):
-    notes: NotesOptions = NotesOptions()
-    categories: list[Category] = Field(default_factory=list)
-    github: GitHubFacts = GitHubFacts()
                 raise ValueError(f"expected language codes like 'es' or 'pt-BR', got {code!r}")
         return value
 
