@@ -1,27 +1,66 @@
-# The GitHub Action's image: the offline pipeline (ffmpeg, espeak-ng, fonts, apertium, git)
-# installed by the same script the README and CI use, and releasecast with its GitHub and
-# YouTube extras.
-FROM python:3.11-slim-bookworm
+# The GitHub Action's image. .github/workflows/action-image.yml builds it for linux/amd64 and
+# linux/arm64 on every release tag, runs the demo in it and pushes it to ghcr.io; action.yml
+# names that image, so a workflow pulls it instead of building it. docs/action.md ("The image")
+# says how big it is, how that was measured, and how to build it from this file instead.
+#
+# One Python, one ffmpeg, one espeak-ng: Debian's (scripts/install-system-deps.sh, the list the
+# README and CI use). The Python dependencies are the pinned, hashed set in
+# requirements/action.txt (requirements/compile.sh makes it), installed without resolving
+# anything. The build stage has pip and the build backend; the final stage gets only the
+# finished virtual environment.
 
+FROM debian:bookworm-slim AS build
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ENV DEBIAN_FRONTEND=noninteractive \
-    PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-WORKDIR /opt/releasecast
-
-# System packages first: this layer changes only when the package list does.
-COPY scripts/install-system-deps.sh scripts/
-RUN scripts/install-system-deps.sh \
+# Debian stable's current python3-venv, like the final stage's packages: security updates are
+# taken at each release build rather than pinned away.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3-venv \
     && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+# /opt/build: pip and the build backend. /opt/releasecast: what the action runs, without pip.
+RUN python3 -m venv /opt/build && python3 -m venv --without-pip /opt/releasecast
+COPY requirements/build.txt requirements/action.txt requirements/
+# --no-deps: the lock is the whole set (imageio-ffmpeg and espeakng-loader, the wheels that
+# duplicate Debian's ffmpeg and espeak-ng for pip-only installs, are deliberately not in it).
+RUN /opt/build/bin/pip install --require-hashes --only-binary=:all: -r requirements/build.txt \
+    && /opt/build/bin/pip --python /opt/releasecast/bin/python install --no-deps \
+       --require-hashes --only-binary=:all: -r requirements/action.txt
 
 COPY pyproject.toml README.md ./
 COPY pipeline pipeline
 COPY app app
 COPY templates templates
-RUN pip install --no-cache-dir "./[github,youtube]"
+# The YouTube client is built from its bundled discovery document (pipeline/youtube/client.py);
+# the other 610 documents are 110 MiB the action never reads.
+RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation -w /tmp/dist . \
+    && /opt/build/bin/pip --python /opt/releasecast/bin/python install --no-deps \
+       /tmp/dist/releasecast-*.whl \
+    && find /opt/releasecast/lib/python3.11/site-packages/googleapiclient/discovery_cache/documents \
+       -type f ! -name youtube.v3.json -delete
+
+
+FROM debian:bookworm-slim
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ENV DEBIAN_FRONTEND=noninteractive \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/releasecast/bin:$PATH
+
+# Files of those packages the action never uses are not unpacked (each exclusion says why).
+COPY requirements/dpkg-excludes.cfg /etc/dpkg/dpkg.cfg.d/releasecast-slim
+COPY scripts/install-system-deps.sh /tmp/
+RUN /tmp/install-system-deps.sh --image \
+    && rm -rf /var/lib/apt/lists/* /tmp/install-system-deps.sh
+
+COPY --from=build /opt/releasecast /opt/releasecast
 
 # The runner mounts the workspace at /github/workspace and starts the container there.
 ENTRYPOINT ["releasecast", "action"]

@@ -3,13 +3,14 @@
 # commands, .ci/run and the Dockerfile, so all three install exactly the same thing.
 #   scripts/install-system-deps.sh          runtime: ffmpeg, espeak-ng, fonts, git
 #   scripts/install-system-deps.sh --test   plus what the test suite runs for real
+#   scripts/install-system-deps.sh --image  the Action's image: runtime with Debian's Python
+#                                           and without python3-venv (nothing is built there)
 set -euo pipefail
 
 runtime=(
   ffmpeg            # reel render, loudness, ffprobe
   espeak-ng         # offline narration voice
   git
-  python3-venv      # `python3 -m venv` on a Debian-packaged Python (scripts/setup-venv.sh)
   fonts-lato        # the Latin face the cards and slides are designed around
   fonts-dejavu-core # Latin, Greek, Cyrillic, Hebrew, Arabic
   fonts-noto-cjk    # Chinese, Japanese, Korean glyphs (no tofu boxes)
@@ -29,7 +30,16 @@ testing=(
   sox
 )
 
+host=(
+  python3-venv      # `python3 -m venv` on a Debian-packaged Python (scripts/setup-venv.sh)
+)
+
 pkgs=("${runtime[@]}")
+if [[ "${1:-}" == "--image" ]]; then
+  pkgs+=(python3)
+else
+  pkgs+=("${host[@]}")
+fi
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=("${testing[@]}")
 fi

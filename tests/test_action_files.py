@@ -1,5 +1,6 @@
-"""The Action's own files: action.yml matches the entrypoint, the Dockerfile passes hadolint and
-installs through the shared script, the workflows pass actionlint, the docs cover it all."""
+"""The Action's own files: action.yml matches the entrypoint and names the prebuilt image, the
+Dockerfile passes hadolint and installs through the shared script, the workflows pass
+actionlint, the docs cover it all."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def inputs_read_by_the_code() -> set[str]:
 
 
 def test_action_yml_declares_exactly_the_inputs_and_outputs_used() -> None:
-    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+    assert ACTION["runs"] == {"using": "docker",
+                              "image": f"docker://ghcr.io/releasecast/releasecast-action:{version}"}
     assert {"icon", "color"} <= set(ACTION["branding"])
     for name, spec in ACTION["inputs"].items():
         assert spec["description"].strip(), name
@@ -52,11 +55,27 @@ def test_docs_cover_every_input_and_output() -> None:
         assert f"`{name}`" in DOCS, name
 
 
+def copy_lines(text: str) -> list[tuple[list[str], str]]:
+    """The Dockerfile's COPY lines from the build context (not --from a stage): sources, dest."""
+    lines = []
+    for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.M):
+        *sources, dest = line.split()
+        lines.append((sources, dest))
+    return lines
+
+
 def test_dockerfile_installs_through_the_shared_script_and_runs_the_entrypoint() -> None:
     text = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
-    assert "RUN scripts/install-system-deps.sh" in text
-    assert 'ENTRYPOINT ["releasecast", "action"]' in text
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    assert len(stages) == 2 and stages[0].startswith("debian:bookworm-slim AS build")
+    final = stages[1]
+    assert final.startswith("debian:bookworm-slim\n")
+    assert "RUN /tmp/install-system-deps.sh --image" in final
+    assert "COPY --from=build /opt/releasecast /opt/releasecast" in final
+    assert 'ENTRYPOINT ["releasecast", "action"]' in final
+    assert "PATH=/opt/releasecast/bin:" in final
+    # Nothing is built or installed with pip in the final stage: no pip, no compiler.
+    assert not re.search(r"\bpip\b|gcc|build-essential|python3-venv|-dev\b", final)
     assert 'releasecast = "pipeline.cli:main"' in (ROOT / "pyproject.toml").read_text()
     # The README and CI install with the same script.
     assert "scripts/install-system-deps.sh" in (ROOT / "README.md").read_text()
@@ -64,8 +83,7 @@ def test_dockerfile_installs_through_the_shared_script_and_runs_the_entrypoint()
     # Everything COPY names exists and is let through .dockerignore.
     allowed = [ln[1:].rstrip("/") for ln in (ROOT / ".dockerignore").read_text().splitlines()
                if ln.startswith("!")]
-    for line in re.findall(r"^COPY (.+)$", text, re.M):
-        *sources, _ = line.split()
+    for sources, _ in copy_lines(text):
         for source in sources:
             assert (ROOT / source).exists(), source
             assert any(source.rstrip("/") == a or source.startswith(a + "/")
@@ -79,8 +97,9 @@ def test_image_context_builds_the_package_with_its_entrypoint(tmp_path: Path) ->
 
     text = (ROOT / "Dockerfile").read_text()
     context = tmp_path / "image"
-    for line in re.findall(r"^COPY (.+)$", text, re.M):
-        *sources, dest = line.split()
+    for sources, dest in copy_lines(text):
+        if dest.startswith("/"):
+            continue  # system files of the final stage, not the package
         for source in sources:
             target = context / dest / (Path(source).name if dest.endswith("/") else "")
             if (ROOT / source).is_dir():
@@ -98,7 +117,6 @@ def test_image_context_builds_the_package_with_its_entrypoint(tmp_path: Path) ->
     assert "pipeline/commands/action.py" in names and "pipeline/_templates/post.md.j2" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "releasecast = pipeline.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert '"./[github,youtube]"' in text  # the GitHub (PyGithub) and YouTube extras
 
 
 def test_install_script_is_satisfied_here() -> None:

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regenerates requirements/action.txt, the pinned, hashed dependency set the Action's image
+# installs, and requirements/build.txt, the build backend that makes the releasecast wheel in
+# the image's build stage (Dockerfile). Run it after changing the dependencies in pyproject.toml and commit the
+# result:   requirements/compile.sh            (needs `uv`: pip install uv)
+#
+# The versions are the ones the test suite installs (scripts/test.sh resolves every extra
+# together, and moviepy in `dev` holds pillow back), so the image runs what CI tested: the full
+# set is resolved first and used as constraints for the image's extras.
+# --universal: one file valid for linux/amd64 and linux/arm64 (the image is multi-arch).
+# imageio-ffmpeg is left out: the image has Debian's ffmpeg on PATH, which pipeline.tools
+# prefers; the wheel stays a dependency of the package so a pip-only install still has one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+uv=${UV:-uv}
+tested=$(mktemp)
+trap 'rm -f "$tested"' EXIT
+common=(--universal --python-version 3.11 --quiet)
+"$uv" pip compile pyproject.toml "${common[@]}" \
+  --extra github --extra youtube --extra ai --extra marian --extra app --extra dev \
+  -o "$tested"
+"$uv" pip compile pyproject.toml "${common[@]}" --extra github --extra youtube \
+  --constraint "$tested" --generate-hashes --no-emit-package imageio-ffmpeg --no-emit-package espeakng-loader \
+  --custom-compile-command "requirements/compile.sh" -o requirements/action.txt
+printf 'hatchling>=1.21\n' | "$uv" pip compile - "${common[@]}" --generate-hashes \
+  --custom-compile-command "requirements/compile.sh" -o requirements/build.txt
