@@ -29,7 +29,7 @@ def test_a_release_gets_one_slide_per_kind_of_news(facts) -> None:
     for slide in story.slides:
         assert slide.narration, slide.kind
         assert all(sentence.endswith((".", "!", "?", "…")) for sentence in slide.narration)
-    assert story.slides[0].narration[0] == "widgets version 1.2.0 is out."
+    assert story.slides[0].narration[0] == "Widgets version 1.2 is out."  # said as people say it
     assert "A special welcome to 1 first-time contributor." in story.slides[4].narration
 
 
@@ -62,7 +62,7 @@ def test_users_override_the_narration_template(tmp_path: Path, facts) -> None:
 def test_plain_and_speakable_text() -> None:
     assert plain_text("**Bold** [link](https://x.y) and `code`") == "Bold link and code"
     assert speakable("Upgrade to v2.0.1 (see https://x.y/z) for #12") == \
-        "Upgrade to version 2.0.1 for number 12."
+        "Upgrade to version 2.0.1."  # no URL, no reference number read out
 
 
 def test_config_defaults_and_paths(tmp_path: Path) -> None:

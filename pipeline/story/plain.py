@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from markdown_it import MarkdownIt
+
+from .spoken import sentence, spoken_text
 
 _md = MarkdownIt("commonmark")
 _VERSION = re.compile(r"(?<![\w.])v(?=\d+\.\d+)")
@@ -36,13 +39,7 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
-def speakable(text: str) -> str:
-    """Words a speech engine reads naturally: 'v1.2.0' -> 'version 1.2.0', no URLs or ticks."""
-    text = re.sub(r"https?://[^\s)\]]+", "", text)
-    text = re.sub(r"\(\s*(?:see\s*)?\)|\[\s*\]", "", text)
-    text = _VERSION.sub("version ", text)
-    text = text.replace("`", "").replace("#", "number ")
-    text = _SPACES.sub(" ", text).strip()
-    if text and text[-1] not in ".!?…":
-        text += "."
-    return text
+def speakable(text: str, lexicon: Mapping[str, str] | None = None) -> str:
+    """Words a speech engine reads naturally, as one sentence: no URLs, references, handles,
+    emoji or markup, versions as people say them (see :mod:`pipeline.story.spoken`)."""
+    return sentence(spoken_text(text, lexicon=lexicon))

@@ -10,6 +10,7 @@ from ..config import Config
 from ..structure import ChangeItem, ReleaseFacts, Slide, SlideKind, Story
 from ..templating import environment
 from .plain import plain_text, shorten, speakable
+from .spoken import spoken_item, spoken_text
 
 SLIDE_LINE_CHARS = 90  # what fits on a 1080 px wide slide at a readable size, 3 lines at most
 
@@ -95,24 +96,38 @@ def counts(facts: ReleaseFacts) -> dict[str, int]:
 
 
 def narrate_slides(facts: ReleaseFacts, config: Config, slides: list[Slide]) -> None:
-    """Fill each slide's narration from the ``narration.txt.j2`` macro named after its kind."""
+    """Fill each slide's narration from the ``narration.txt.j2`` macro named after its kind.
+
+    The macros see the slide with its bullets as they are said (:mod:`.spoken`): each item a
+    complete sentence within the word budget, nothing that is only for the eye."""
     env = environment(config.templates)
     env.filters["plural"] = plural
+    lexicon = config.voice.lexicon
     module = env.get_template("narration.txt.j2").make_module(
         {
             "facts": facts,
-            "project": project_name(facts, config),
-            "version": speakable(facts.tag).rstrip("."),
+            "project": spoken_text(project_name(facts, config), lexicon=lexicon),
+            "version": spoken_text(facts.tag, lexicon=lexicon),
             "counts": counts(facts),
             "name_is_news": bool(facts.name) and not names_the_version(facts),
         }
     )
+    said = _said_items(facts, lexicon)
     for slide in slides:
         macro = getattr(module, slide.kind.value, None)
         if macro is None:
             continue
-        text = str(macro(slide))
-        slide.narration = [speakable(line) for line in text.splitlines() if line.strip()]
+        lines = [said.get(line) or spoken_item(line, lexicon=lexicon) for line in slide.lines]
+        text = str(macro(Slide(slide.kind, slide.heading, [line for line in lines if line])))
+        spoken = (speakable(line, lexicon) for line in text.splitlines() if line.strip())
+        slide.narration = [line for line in spoken if line]
+
+
+def _said_items(facts: ReleaseFacts, lexicon: dict[str, str]) -> dict[str, str]:
+    """Each bullet as shown on a slide -> the item as said (from its full Markdown text)."""
+    names = {c.login: c.name for c in facts.contributors if getattr(c, "name", "")}
+    return {_lines([item], 1)[0]: spoken_item(item.text, lexicon=lexicon, names=names)
+            for item in facts.items}
 
 
 # What the one-line summary counts, in this order (docs and chores are left to the post).
