@@ -11,15 +11,25 @@ the entry expires. Two things are tuned here, from :class:`app.settings.WorkerTu
   is claimed with ``ZREM`` on the registry entry, so exactly one worker requeues each job.
   After ``MAX_TAKEOVERS`` takeovers (a job that keeps killing its worker, e.g. out of memory)
   RQ's own handling applies: retries with backoff, then the failed registry.
+
+Redis outages: RQ retries a lost connection only while waiting for a job; anywhere else (the
+heartbeats sent while a job runs, the maintenance tick, the suspension check) the error ends
+its work loop and the worker process exits. Here those calls log the outage once and carry on
+— the job keeps running in its work horse, and the next heartbeat tries again — and each
+successful heartbeat checks that the worker is still registered: a Redis that came back empty
+(restarted without persistence, failed over, flushed) gets the registration back, so
+``workers`` in ``/metrics`` counts live workers again. ``releasecast worker`` then ends only on
+a signal (exit 0, after the job in progress) or on an error it cannot outlast (exit 1, one line).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import redis
-from rq import Queue, Worker
+from rq import Queue, Worker, worker_registration
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
@@ -31,6 +41,7 @@ from .queue import make_queue, redis_client
 from .settings import Settings, WorkerTuning
 
 log = logging.getLogger("releasecast.app.worker")
+_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 MAX_TAKEOVERS = 2
 _RQ_HEARTBEAT_GRACE = 60  # what RQ adds to every heartbeat TTL
 
@@ -46,6 +57,72 @@ class ReleasecastWorker(Worker):
         kwargs.setdefault("serializer", JSONSerializer)
         super().__init__(*args, **kwargs)
         self.tuning = tuning
+        self._redis_down_since: float | None = None
+        self.signalled = False
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.signalled = True  # RQ's own flag is set only when a job is running
+        super().request_stop(signum, frame)
+
+    # --- outliving Redis -------------------------------------------------------------------
+
+    def _redis_lost(self, exc: Exception, doing: str) -> None:
+        if self._redis_down_since is None:
+            self._redis_down_since = time.monotonic()
+            log.warning("Redis unavailable (%s while %s); retrying, the job in progress goes on",
+                        type(exc).__name__, doing)
+
+    def _redis_back(self) -> None:
+        if self._redis_down_since is not None:
+            log.warning("Redis reachable again after %.1f s",
+                        time.monotonic() - self._redis_down_since)
+            self._redis_down_since = None
+
+    def _ensure_registered(self) -> None:
+        """Register again when Redis lost this worker's registration (its data is gone)."""
+        if self.connection.sismember(self.redis_workers_keys, self.key):
+            return
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+        log.warning("worker %s registered again: Redis had lost its registration", self.name)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is not None:  # part of the caller's transaction: its caller handles errors
+            super().heartbeat(timeout, pipeline=pipeline)
+            return
+        try:
+            super().heartbeat(timeout)
+            self._ensure_registered()
+        except _REDIS_DOWN as exc:
+            self._redis_lost(exc, "sending a heartbeat")
+            return
+        self._redis_back()
+
+    def maintain_heartbeats(self, job: Job, execution: Any) -> None:
+        try:
+            super().maintain_heartbeats(job, execution)
+            self._ensure_registered()
+        except _REDIS_DOWN as exc:
+            self._redis_lost(exc, f"job {job.id} runs")
+            return
+        self._redis_back()
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except _REDIS_DOWN as exc:
+            self._redis_lost(exc, "checking for suspension")
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        except _REDIS_DOWN as exc:
+            # Starting or finishing the job's bookkeeping failed. A job left in the started
+            # registry is taken over once its heartbeat is late (take_over_abandoned).
+            self._redis_lost(exc, f"starting or finishing job {job.id}")
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         rq_ttl = super().get_heartbeat_ttl(job, working_time)
@@ -57,7 +134,10 @@ class ReleasecastWorker(Worker):
                 take_over_abandoned(queue)
             except redis.RedisError as exc:
                 self.log.warning("abandoned-job check failed: %s", exc)
-        super().run_maintenance_tasks()
+        try:
+            super().run_maintenance_tasks()
+        except _REDIS_DOWN as exc:
+            self._redis_lost(exc, "cleaning registries")
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # type: ignore[no-untyped-def]
         """The horse died without recording anything: say so in the run history."""
@@ -132,4 +212,13 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
         pool.start(burst=burst, logging_level=logging_level)
         return True
     worker = ReleasecastWorker([queue], connection=connection, name=name, tuning=settings.tuning)
-    return worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+    try:
+        worked = worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+    except redis.RedisError as exc:
+        raise ReleasecastError(f"worker stopped: Redis failed ({type(exc).__name__}: "
+                               f"{' '.join(str(exc).split())[:200]})") from None
+    if not burst and not worker.signalled:
+        # RQ's loop ended on an error it logged above; a supervisor should start us again.
+        raise ReleasecastError("worker stopped after an unexpected error (see the log above); "
+                               "its supervisor (systemd, compose restart:) starts it again")
+    return worked

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from app_fixtures import (
     GIT_TOKEN,
     INSTALLATION_ID,
     METRICS_TOKEN,
+    CaptureHost,
     FakeGitHubApp,
     RedisServer,
     WebServer,
@@ -29,6 +31,7 @@ from app_fixtures import (
     browser_fixture,  # noqa: F401 - the browser fixture
     commits_on,
     fixture_payload,
+    free_port,
     git,
     make_private_key,
     postgres_database,
@@ -142,6 +145,12 @@ def stack(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
             web.stop()
 
 
+@pytest.fixture(scope="module")
+def capture() -> Iterator[CaptureHost]:
+    with CaptureHost() as host:
+        yield host
+
+
 @pytest.fixture
 def worker(stack: Stack) -> Iterator[WorkerProcess]:
     process = stack.worker(f"w-{uuid.uuid4().hex[:6]}")
@@ -217,6 +226,44 @@ def test_a_rerun_of_the_same_release_commits_nothing(stack: Stack, worker: Worke
     again = stack.wait_finished(stack.deliver(payload))
     assert again["status"] == "succeeded"
     assert commits_on(bare, "gh-pages") == before
+
+
+def test_the_token_goes_only_to_the_configured_github(stack: Stack, worker: WorkerProcess,
+                                                      capture: CaptureHost) -> None:
+    """A signed delivery whose URLs all point at another host: the worker clones from the
+    configured GitHub, and the other host hears nothing at all (no token, no request)."""
+    payload = stack.project("harvest")
+    for key in ("html_url", "clone_url", "git_url", "url", "svn_url", "releases_url"):
+        payload["repository"][key] = f"{capture.url}/steal/{key}"
+    for key in ("html_url", "url", "upload_url", "assets_url", "tarball_url"):
+        payload["release"][key] = f"{capture.url}/steal/{key}"
+    run = stack.wait_finished(stack.deliver(payload))
+    assert run["status"] == "succeeded", run
+    assert commits_on(stack.blog_bare("acme/harvest-blog"), "gh-pages")[0] == \
+        "Add release post for acme/harvest v1.1.0"
+    assert capture.requests == []
+
+
+def test_an_installation_id_of_another_installation_gets_no_token(
+        stack: Stack, worker: WorkerProcess, capture: CaptureHost) -> None:
+    payload = stack.project("borrowed")
+    payload["installation"]["id"] = INSTALLATION_ID + 1  # someone else's installation
+    issued = stack.github.tokens_issued
+    run = stack.wait_finished(stack.deliver(payload))
+    assert run["status"] == "failed" and run["attempts"] == 1, run  # final: not retried
+    assert run["error"] == (f"auth: installation {INSTALLATION_ID + 1} is not this App's "
+                            "installation on acme/borrowed; the delivery is refused")
+    assert stack.github.tokens_issued == issued
+    assert not any("/access_tokens" in path for _method, path in stack.github.requests[-5:])
+    assert capture.requests == []
+
+
+def test_a_tag_the_repository_lacks_fails_for_good(stack: Stack, worker: WorkerProcess) -> None:
+    payload = stack.project("phantom")
+    payload["release"]["tag_name"] = "v9.9.9"
+    run = stack.wait_finished(stack.deliver(payload))
+    assert run["status"] == "failed" and run["attempts"] == 1, run
+    assert run["error"] == "checkout: acme/phantom: tag 'v9.9.9' not found in the repository"
 
 
 def test_a_bad_repository_config_fails_once_with_one_line(stack: Stack,
@@ -368,6 +415,61 @@ def test_redis_down_means_503_then_work_continues(stack: Stack, worker: WorkerPr
     assert run["status"] == "succeeded", run
 
 
+def _slow_accepted_push(bare: Path, marker_dir: Path, seconds: int) -> None:
+    """A pre-receive hook that marks the push's start, waits, and accepts it."""
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\ntouch '{marker_dir}/pushing'\nsleep {seconds}\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+
+
+def _workers_metric(stack: Stack) -> int:
+    with httpx.Client(base_url=stack.web.url,
+                      headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
+        text = client.get("/metrics").text
+    found = re.search(r"^workers (\d+)", text, re.M)
+    return int(found[1]) if found else -1
+
+
+def test_a_worker_outlives_a_redis_restart_registers_again_and_works_on(stack: Stack) -> None:
+    payload = stack.project("blip")
+    markers = stack.root / "blip-markers"
+    markers.mkdir()
+    _slow_accepted_push(stack.blog_bare("acme/blip-blog"), markers, seconds=6)
+    survivor = stack.worker("survivor")
+    job_id = stack.deliver(payload)
+    wait_until(lambda: (markers / "pushing").exists(), 90, 0.1, what="the push to start")
+    stack.redis.stop()  # mid-job; it comes back empty (no persistence), as after a failover
+    time.sleep(1.5)
+    stack.redis.start()
+    run = stack.wait_finished(job_id)
+    assert run["status"] == "succeeded", run
+    assert survivor.process.poll() is None, survivor.log()[-3000:]
+    # Redis forgot every worker; the survivor registers again by itself.
+    wait_until(lambda: _workers_metric(stack) >= 1, 60, 0.5, what="the worker to re-register")
+    assert "registered again: Redis had lost its registration" in survivor.log()
+    # ...and takes the next job.
+    (markers / "pushing").unlink()
+    (stack.blog_bare("acme/blip-blog") / "hooks" / "pre-receive").unlink()
+    again = stack.wait_finished(stack.deliver(stack.project("after-blip")))
+    assert again["status"] == "succeeded", again
+    assert survivor.process.poll() is None
+    survivor.stop()
+    assert survivor.process.returncode == 0  # SIGTERM: a warm shutdown, not an error
+
+
+def test_a_worker_that_cannot_go_on_exits_non_zero_with_one_line(stack: Stack) -> None:
+    import subprocess
+    import sys
+
+    env = {**stack.env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "worker"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("releasecast: error: cannot reach Redis"), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 FULL_RUN = """\
 reel:
   min_duration: 5
@@ -420,7 +522,7 @@ def test_no_secret_reaches_any_log(stack: Stack) -> None:
     """Every log the web process and the workers of this module wrote so far."""
     from app_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET
 
-    from pipeline.publish.git import GitAuth
+    from pipeline.blog.git import GitAuth
 
     key_lines = [ln for ln in (stack.root / "app.pem").read_text().splitlines()
                  if ln and not ln.startswith("-----")]
