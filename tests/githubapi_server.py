@@ -58,6 +58,9 @@ class FakeGitHub:
         self.repos: dict[str, Repo] = {}
         self.assets: dict[int, Asset] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) of every API/git request
+        # Answers to give instead of the real one, once each, to API paths matching a regex:
+        # (pattern, status, headers) -- a 429 with Retry-After, a 5xx, a rate-limited 403.
+        self.faults: list[tuple[str, int, dict[str, str]]] = []
         self._ids = itertools.count(7001)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -134,8 +137,41 @@ class FakeGitHub:
 
     # --- REST API --------------------------------------------------------------------------
 
+    def add_pull(self, full_name: str, number: int, title: str, *, author: str,
+                 commits: list[str], labels: tuple[str, ...] = (), merged: bool = True,
+                 base: str = "main") -> dict[str, Any]:
+        """A pull request that brought ``commits`` (shas) in; merged unless told otherwise."""
+        repo = self.repos[full_name]
+        api = f"{repo.meta['url']}/pulls/{number}"
+        pull = {"url": api, "id": next(self._ids), "number": number, "title": title,
+                "state": "closed" if merged else "open", "body": "", "draft": False,
+                "html_url": f"{self.url}/{full_name}/pull/{number}", "user": self._user(author),
+                "labels": [{"id": i + 1, "name": name, "color": "ededed", "default": False,
+                            "description": ""} for i, name in enumerate(labels)],
+                "created_at": "2024-04-01T00:00:00Z", "updated_at": "2024-04-02T00:00:00Z",
+                "merged_at": "2024-04-02T00:00:00Z" if merged else None, "merged": merged,
+                "merge_commit_sha": commits[-1] if commits else None,
+                "head": {"label": f"{author}:topic-{number}", "ref": f"topic-{number}",
+                         "sha": commits[-1] if commits else None},
+                "base": {"label": f"{repo.full_name.split('/')[0]}:{base}", "ref": base},
+                "_commits": list(commits)}
+        repo.pulls.append(pull)
+        return pull
+
+    def _fault(self, path: str) -> tuple[int, Any, dict[str, str]] | None:
+        for index, (pattern, status, headers) in enumerate(self.faults):
+            if re.search(pattern, path):
+                del self.faults[index]
+                return status, {"message": "injected failure",
+                                "documentation_url": "https://docs.github.com/rest"}, headers
+        return None
+
     def api(self, method: str, path: str, query: dict[str, list[str]], body: bytes,
             headers: Any) -> tuple[int, Any, dict[str, str]]:
+        if (fault := self._fault(path)) is not None:
+            return fault
+        if method == "GET" and path == "/search/issues":
+            return self._search(query)
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
         if not match:
             return 404, {"message": "Not Found"}, {}
@@ -177,6 +213,25 @@ class FakeGitHub:
             for release in repo.releases:
                 release["assets"] = [a for a in release["assets"] if a["id"] != int(m[1])]
             return 204, None, {}
+        if method == "GET" and (m := re.fullmatch(r"/compare/(.+?)\.\.\.(.+)", rest)):
+            return self._compare(repo, unquote(m[1]), unquote(m[2]), query, rest)
+        if method == "GET" and (m := re.fullmatch(r"/commits/([0-9a-f]{7,64})/pulls", rest)):
+            found = [_public(p) for p in repo.pulls
+                     if any(c.startswith(m[1]) for c in p.get("_commits", []))]
+            return self._page(found, query, f"{repo.meta['url']}{rest}")
+        if method == "GET" and (m := re.fullmatch(r"/commits/([0-9a-f]{7,64})", rest)):
+            sha = self._rev(repo, m[1])
+            return (200, self._commit(repo, sha), {}) if sha else \
+                (404, {"message": "No commit found for SHA"}, {})
+        if method == "GET" and (m := re.fullmatch(r"/pulls/(\d+)", rest)):
+            pull = next((p for p in repo.pulls if p["number"] == int(m[1])), None)
+            return (200, _public(pull), {}) if pull else (404, {"message": "Not Found"}, {})
+        if method == "GET" and rest == "/tags":
+            out = self._git_out(repo, "for-each-ref", "--format=%(refname:short) %(objectname)",
+                                "refs/tags")
+            tags = [{"name": line.split()[0], "commit": {"sha": line.split()[1]}}
+                    for line in out.splitlines() if line]
+            return self._page(tags, query, f"{repo.meta['url']}/tags")
         if rest == "/pulls" and method == "GET":
             state = query.get("state", ["open"])[0]
             found = [p for p in repo.pulls
@@ -202,6 +257,58 @@ class FakeGitHub:
             links.append(f'<{url}?per_page={per_page}&page={page - 1}>; rel="prev"')
         chunk = items[(page - 1) * per_page: page * per_page]
         return 200, chunk, ({"Link": ", ".join(links)} if links else {})
+
+    def _git_out(self, repo: Repo, *args: str) -> str:
+        return subprocess.run(["git", "--git-dir", str(repo.bare), *args], capture_output=True,
+                              text=True).stdout
+
+    def _rev(self, repo: Repo, name: str) -> str | None:
+        out = self._git_out(repo, "rev-parse", "--verify", "-q", f"{name}^{{commit}}")
+        return out.strip() or None
+
+    def _commit(self, repo: Repo, sha: str) -> dict[str, Any]:
+        fields = self._git_out(repo, "show", "-s", "--format=%P%x1f%an%x1f%ae%x1f%aI%x1f%B",
+                               sha).split("\x1f")
+        parents, name, email, date, message = fields
+        login = re.match(r"^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$", email)
+        return {"sha": sha, "url": f"{repo.meta['url']}/commits/{sha}",
+                "html_url": f"{self.url}/{repo.full_name}/commit/{sha}",
+                "commit": {"message": message.strip(),
+                           "author": {"name": name, "email": email, "date": date},
+                           "committer": {"name": name, "email": email, "date": date}},
+                "author": self._user(login[1]) if login else None,
+                "parents": [{"sha": p} for p in parents.split()]}
+
+    def _compare(self, repo: Repo, base: str, head: str, query: dict[str, list[str]],
+                 rest: str) -> tuple[int, Any, dict[str, str]]:
+        """GET /compare/BASE...HEAD: commits oldest first, paginated (per_page, page)."""
+        base_sha, head_sha = self._rev(repo, base), self._rev(repo, head)
+        if base_sha is None or head_sha is None:
+            return 404, {"message": "Not Found"}, {}
+        shas = self._git_out(repo, "rev-list", "--reverse", f"{base_sha}..{head_sha}").split()
+        files = []
+        for line in self._git_out(repo, "diff", "--numstat", base_sha, head_sha).splitlines():
+            added, deleted, name = line.split("\t", 2)
+            files.append({"filename": name, "status": "modified",
+                          "additions": int(added) if added.isdigit() else 0,
+                          "deletions": int(deleted) if deleted.isdigit() else 0})
+        status, page, links = self._page(shas, query, f"{repo.meta['url']}{rest}")
+        return status, {"url": f"{repo.meta['url']}{rest}", "status": "ahead",
+                        "ahead_by": len(shas), "behind_by": 0, "total_commits": len(shas),
+                        "commits": [self._commit(repo, sha) for sha in page],
+                        "files": files}, links
+
+    def _search(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        """GET /search/issues for "repo:O/N is:pr is:merged author:LOGIN", oldest first."""
+        terms = dict(t.split(":", 1) for t in query.get("q", [""])[0].split() if ":" in t)
+        repo = self.repos.get(terms.get("repo", ""))
+        found = sorted((p for p in (repo.pulls if repo else [])
+                        if p["user"]["login"].lower() == terms.get("author", "").lower()
+                        and (terms.get("is") != "merged" or p.get("merged"))),
+                       key=lambda p: p["number"])
+        items = [{**_public(p), "pull_request": {"url": p["url"]}} for p in found]
+        return 200, {"total_count": len(items), "incomplete_results": False,
+                     "items": items}, {}
 
     def _branch_sha(self, repo: Repo, branch: str) -> str | None:
         proc = subprocess.run(["git", "--git-dir", str(repo.bare), "rev-parse", "--verify", "-q",
@@ -300,6 +407,11 @@ class FakeGitHub:
                 return False
             return password == self.token
         return scheme.lower() in ("token", "bearer") and value == self.token
+
+
+def _public(pull: dict[str, Any]) -> dict[str, Any]:
+    """A pull request as the API shows it (without this server's bookkeeping)."""
+    return {k: v for k, v in pull.items() if not k.startswith("_")}
 
 
 def _handler_for(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
