@@ -29,10 +29,14 @@ class Colors(_Section):
     accent: str = "#38bdf8"
     muted: str = "#94a3b8"
 
-    @field_validator("background", "foreground", "accent", "muted")
+    @field_validator("background", "foreground", "accent", "muted", mode="before")
     @classmethod
-    def _hex(cls, value: str) -> str:
-        if not _HEX_COLOUR.match(value):
+    def _hex(cls, value: Any) -> str:
+        if value is None:
+            # `accent: #38bdf8` unquoted: YAML reads everything from `#` on as a comment
+            raise ValueError("got no colour: quote hex colours in YAML, e.g. "
+                             "accent: \"#38bdf8\" (an unquoted # starts a comment)")
+        if not isinstance(value, str) or not _HEX_COLOUR.match(value):
             raise ValueError(f"expected a hex colour like '#0f172a', got {value!r}")
         return value
 
@@ -220,11 +224,23 @@ def parse_config(data: object, source: str = "config") -> Config:
         raise ConfigError(f"{source}: {problems}") from None
 
 
-def load_config(path: Path | None, *, required: bool = False, source: str | None = None
-                ) -> Config:
+def repository_root(config_file: Path) -> Path:
+    """The root of the repository a config file is in, for callers that do not name it: the
+    folder holding its ``.github/``, else the nearest one with ``.git``, else the current one."""
+    for folder in config_file.absolute().parents:
+        if folder.name == ".github":
+            return folder.parent
+        if (folder / ".git").exists():
+            return folder
+    return Path.cwd()
+
+
+def load_config(path: Path | None, *, required: bool = False, source: str | None = None,
+                root: Path | None = None) -> Config:
     """Load a config file. A missing optional file gives the defaults.
 
-    ``source`` names the file in error messages (default: the path as given).
+    ``source`` names the file in error messages (default: the path as given). Relative paths
+    in it are relative to the repository root: ``root``, else :func:`repository_root`.
     """
     if path is None or not path.exists():
         if required and path is not None:
@@ -239,12 +255,17 @@ def load_config(path: Path | None, *, required: bool = False, source: str | None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{source}: invalid YAML{where}") from None
+        reason = " ".join(part for part in (getattr(exc, "context", None),
+                                            getattr(exc, "problem", None)) if part)
+        raise ConfigError(f"{source}: invalid YAML{where}: {reason or 'cannot parse'}") from None
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
-    config = parse_config(data, source)
-    base = path.parent.parent if path.parent.name == ".github" else path.parent
-    return resolve_paths(config, base)
+    config = resolve_paths(parse_config(data, source), root or repository_root(path))
+    if config.templates is not None and not config.templates.is_dir():
+        # Silently falling back to the bundled templates would publish posts nobody asked for.
+        raise ConfigError(f"{source}: templates: {config.templates} is not a directory "
+                          "(paths are relative to the repository root)")
+    return config
 
 
 def resolve_paths(config: Config, base: Path) -> Config:

@@ -90,6 +90,19 @@ def test_since_limit_prereleases_and_dry_run(backfill, site: Path) -> None:
     assert "later  v1.2.0" in out
 
 
+def test_latest_takes_the_newest_releases(backfill, site: Path) -> None:
+    code, out, _ = backfill("--latest", "2", "--dry-run")
+    assert code == 0
+    assert out.splitlines() == [
+        "would  v1.1.0               build",
+        "would  v1.2.0               build",
+        "backfill: 2 release(s), 0 already on the blog, 2 would build",
+    ]
+    code, out, _ = backfill("--latest", "1")
+    assert code == 0
+    assert posts(site) == ["2024-02-28-tool-v1-0-0.md", "2024-03-03-tool-v1-2-0.md"]
+
+
 def test_unknown_since_tag_and_bad_token_are_one_line_errors(backfill, monkeypatch) -> None:
     code, _, err = backfill("--since", "v0.1.0")
     assert code == 2

@@ -41,11 +41,14 @@ def _published_oldest_first(releases: list[dict], include_prereleases: bool) -> 
 @click.option("--repo-path", type=click.Path(path_type=Path),
               help="A local clone, for commits, contributors and diffstat.")
 @click.option("--include-prereleases", is_flag=True, help="Also write about prereleases.")
-@click.option("--limit", type=click.IntRange(min=1), help="Build at most N posts.")
+@click.option("--latest", type=click.IntRange(min=1), metavar="N",
+              help="Only the N most recent releases (after --since).")
+@click.option("--limit", type=click.IntRange(min=1),
+              help="Build at most N posts, oldest first.")
 @click.option("--dry-run", is_flag=True, help="List what would be built; build nothing.")
 def backfill(repository: str, site: Path, since: str | None, config_path: Path | None,
              api_url: str, repo_path: Path | None, include_prereleases: bool,
-             limit: int | None, dry_run: bool) -> None:
+             latest: int | None, limit: int | None, dry_run: bool) -> None:
     """Generate the posts the blog does not have yet for REPO's releases (token: GITHUB_TOKEN)."""
     config = (load_config(config_path, required=True) if config_path
               else load_config(DEFAULT_CONFIG_PATH))
@@ -58,6 +61,8 @@ def backfill(repository: str, site: Path, since: str | None, config_path: Path |
             raise InputError(f"--since {since}: {repository} has no published release with "
                              "that tag")
         releases = releases[tags.index(since) + 1:]
+    if latest is not None:
+        releases = releases[-latest:]
     meta = api.repository(repository)
 
     def warn(message: str) -> None:

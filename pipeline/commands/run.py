@@ -30,9 +30,9 @@ def run(repo: Path, tag: str | None, previous_tag: str | None, event: Path | Non
     if tag is None and event is None:
         raise click.UsageError("give --tag, --event, or both")
     if config_path is not None:
-        config = load_config(config_path, required=True)
+        config = load_config(config_path, required=True, root=repo)
     else:
-        config = load_config(repo / DEFAULT_CONFIG_PATH)
+        config = load_config(repo / DEFAULT_CONFIG_PATH, root=repo)
     facts = collect_facts(repo=repo, tag=tag, event=event, previous_tag=previous_tag)
     build_and_report(facts, config, site, as_json=as_json, languages=parse_languages(languages))
 
