@@ -1,0 +1,215 @@
+"""The Action's prebuilt image, checked without a Docker engine: the lock it installs covers
+the package's dependencies, what the Dockerfile leaves out is never used, the image workflow
+refuses a tag whose version action.yml does not name, and the documented way to build the
+image from the Dockerfile instead works on action.yml."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import subprocess
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements/action.txt"
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+IMAGE_EXTRAS = ("github", "youtube")
+# Wheels that ship a copy of a Debian program for pip-only installs; the image has the program.
+LEFT_OUT = {"imageio-ffmpeg", "espeakng-loader"}
+
+
+def locked() -> dict[str, list[tuple[Version, str]]]:
+    """name -> [(version, marker text)] from the lock's `name==version ; marker` lines."""
+    pins: dict[str, list[tuple[Version, str]]] = {}
+    for match in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)(?: ; ([^\\\n]+))?", LOCK.read_text(),
+                             re.M):
+        name, version, marker = match.groups()
+        pins.setdefault(canonicalize_name(name), []).append((Version(version),
+                                                             (marker or "").strip()))
+    return pins
+
+
+def image_requirements() -> list[Requirement]:
+    project = PYPROJECT["project"]
+    texts = [*project["dependencies"]]
+    for extra in IMAGE_EXTRAS:
+        texts += project["optional-dependencies"][extra]
+    return [Requirement(text) for text in texts]
+
+
+def closure(roots: list[Requirement]) -> set[str]:
+    """Every distribution the requirements pull in on this platform, read from the installed
+    distributions' metadata (the test environment installs all of them)."""
+    seen: set[str] = set()
+    todo = [(req, frozenset[str]()) for req in roots]
+    while todo:
+        req, extras = todo.pop()
+        if req.marker is not None and not any(
+                req.marker.evaluate({"extra": e}) for e in (extras or {""})):
+            continue
+        name = canonicalize_name(req.name)
+        if name in LEFT_OUT:
+            continue
+        new_extras = frozenset(req.extras)
+        key = f"{name}[{','.join(sorted(new_extras))}]"
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = metadata.distribution(req.name)
+        except metadata.PackageNotFoundError:
+            pytest.fail(f"{req.name} is required but not installed here")
+        todo += [(Requirement(text), new_extras) for text in dist.requires or []]
+    return {key.split("[")[0] for key in seen}
+
+
+def test_the_lock_is_exactly_the_image_dependencies_without_the_duplicate_programs() -> None:
+    pins = locked()
+    expected = closure(image_requirements())
+    assert not LEFT_OUT & set(pins), "the image takes ffmpeg and espeak-ng from Debian"
+    missing, extra = expected - set(pins), set(pins) - expected
+    assert not missing and not extra, (
+        f"requirements/action.txt is stale (run requirements/compile.sh): missing {missing}, "
+        f"not needed {extra}")
+
+
+def test_locked_versions_satisfy_pyproject_and_are_hashed() -> None:
+    pins = locked()
+    for req in image_requirements():
+        name = canonicalize_name(req.name)
+        if name in LEFT_OUT:
+            continue
+        for version, _ in pins[name]:
+            assert req.specifier.contains(version, prereleases=True), (req, version)
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text().split("\n", 2)[2])
+    for block in blocks:
+        if "==" in block.split("\n")[0]:
+            assert "--hash=sha256:" in block, block.split()[0]
+
+
+def test_the_image_installs_the_lock_as_it_is_and_builds_nothing_in_the_final_stage() -> None:
+    build, final = re.split(r"^FROM ", DOCKERFILE, flags=re.M)[1:]
+    install = re.search(r"--python /opt/releasecast/bin/python install --no-deps \\\n\s*"
+                        r"--require-hashes --only-binary=:all: -r requirements/action.txt", build)
+    assert install, "the lock is installed with hashes, without resolving anything"
+    assert "-r requirements/build.txt" in build and "--no-build-isolation" in build
+    assert "venv --without-pip /opt/releasecast" in build
+    assert "COPY --from=build /opt/releasecast /opt/releasecast" in final
+    assert not re.search(r"\bpip\b|wheel|hatch|gcc|build-essential", final)
+
+
+def test_the_pruned_discovery_documents_spare_the_one_the_client_builds() -> None:
+    client = (ROOT / "pipeline/youtube/client.py").read_text()
+    api, version = re.search(r'discovery\.build\(\s*"(\w+)", "(\w+)"', client).groups()
+    kept = re.search(r"-type f ! -name (\S+) -delete", DOCKERFILE)[1]
+    assert kept == f"{api}.{version}.json"
+    import googleapiclient
+
+    documents = Path(googleapiclient.__file__).parent / "discovery_cache/documents"
+    assert (documents / kept).is_file()
+
+
+def dpkg_filters() -> list[tuple[str, str]]:
+    text = (ROOT / "requirements/dpkg-excludes.cfg").read_text()
+    return re.findall(r"^(path-exclude|path-include) (\S+)$", text, re.M)
+
+
+def excluded(path: str) -> bool:
+    """dpkg's rule: the last filter whose glob matches the path decides."""
+    verdict = False
+    for kind, pattern in dpkg_filters():
+        if fnmatch.fnmatchcase(path, pattern):
+            verdict = kind == "path-exclude"
+    return verdict
+
+
+def test_dpkg_filters_follow_dpkg_semantics() -> None:
+    assert dpkg_filters(), "the Dockerfile copies a filter file that has filters"
+    assert excluded("/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1")
+    assert excluded("/usr/lib/aarch64-linux-gnu/dri/swrast_dri.so")
+    assert excluded("/usr/share/fonts/truetype/lato/Lato-Thin.ttf")
+    assert not excluded("/usr/share/fonts/truetype/lato/Lato-Bold.ttf")
+    assert "COPY requirements/dpkg-excludes.cfg /etc/dpkg/dpkg.cfg.d/" in DOCKERFILE
+
+
+def test_no_font_the_cards_use_is_left_out() -> None:
+    fonts = (ROOT / "pipeline/art/fonts.py").read_text()
+    used = re.findall(r'_DEBIAN / "([^"]+)"', fonts)
+    assert len(used) >= 6
+    for relative in used:
+        assert not excluded(f"/usr/share/fonts/{relative}"), relative
+
+
+@pytest.mark.parametrize("program", ["ffmpeg", "ffprobe", "git", "espeak-ng", "lt-proc",
+                                     "/usr/lib/git-core/git-remote-http"])
+def test_no_library_the_programs_load_is_left_out(program: str) -> None:
+    """ldd resolves every shared library a program needs at start (Debian's packages here are
+    the image's): none of them may be one the image does not unpack."""
+    path = program if Path(program).is_file() else shutil.which(program)
+    assert path, f"{program} comes with scripts/install-system-deps.sh"
+    listing = subprocess.run(["ldd", path], capture_output=True, text=True, check=True).stdout
+    libraries = re.findall(r"=> (/\S+)", listing)
+    assert "/libc.so" in listing and libraries
+    for library in libraries:
+        assert not excluded(library) and not excluded(str(Path(library).resolve())), library
+
+
+def name_step_script() -> str:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/action-image.yml").read_text())
+    [step] = [s for s in workflow["jobs"]["image"]["steps"] if s.get("id") == "name"]
+    return step["run"]
+
+
+def run_name_step(tmp_path: Path, ref_name: str, action_yml: str | None = None
+                  ) -> tuple[subprocess.CompletedProcess[str], str]:
+    work = tmp_path / ref_name
+    work.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", work)
+    (work / "action.yml").write_text(action_yml or (ROOT / "action.yml").read_text())
+    output = work / "github_output"
+    output.touch()
+    env = {"PATH": "/usr/bin:/bin", "OWNER": "ReleaseCast", "REF_NAME": ref_name,
+           "REF_TYPE": "tag", "GITHUB_OUTPUT": str(output)}
+    proc = subprocess.run(["bash", "-e", "-c", name_step_script()], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=30)
+    return proc, output.read_text()
+
+
+def test_the_image_workflow_publishes_the_version_action_yml_names(tmp_path: Path) -> None:
+    version = PYPROJECT["project"]["version"]
+    proc, outputs = run_name_step(tmp_path, f"v{version}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs.splitlines() == ["image=ghcr.io/releasecast/releasecast-action",
+                                    f"version={version}"]
+
+    proc, outputs = run_name_step(tmp_path, "v9.9.9")
+    assert proc.returncode == 1 and outputs == ""
+    assert proc.stdout.strip() == (f"::error::tag v9.9.9 does not match version {version} "
+                                   "in pyproject.toml")
+
+    stale = (ROOT / "action.yml").read_text().replace(f":{version}", ":0.0.1")
+    proc, _ = run_name_step(tmp_path, "v-stale", stale)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("::error file=action.yml::runs.image is "
+                                  "'ghcr.io/releasecast/releasecast-action:0.0.1'")
+
+
+def test_the_documented_way_to_build_from_the_dockerfile(tmp_path: Path) -> None:
+    docs = (ROOT / "docs/action.md").read_text()
+    command = re.search(r"run: (sed -i .+) \.releasecast-action/action\.yml", docs)[1]
+    copy = tmp_path / "action.yml"
+    shutil.copy(ROOT / "action.yml", copy)
+    subprocess.run(["bash", "-c", f"{command} {copy}"], check=True)
+    changed = yaml.safe_load(copy.read_text())
+    assert changed["runs"] == {"using": "docker", "image": "Dockerfile"}
+    assert changed["inputs"] == yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
