@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import itertools
 import os
 import re
 import tempfile
@@ -16,6 +17,7 @@ from ..structure import Cue, Narration, SlideKind, Story, Word
 from . import loudness
 from .backends import SpeechBackend, TimedSpeechBackend, concurrency, get_backend
 from .captions import (
+    MAX_CUE_S,
     estimate_words,
     make_cue,
     phrases,
@@ -27,6 +29,7 @@ from .captions import (
 )
 from .pcm import Clip, read_clip, silence, trimmed, write_wav
 from .timeline import Plan, crossfade_frames, plan, sentences_to_drop
+from .words import join_words
 
 # When the narration is too long, speak at most this much faster before dropping sentences:
 # beyond ~20 % synthetic speech gets hard to follow.
@@ -135,18 +138,27 @@ def _synthesize(
         if isinstance(backend, TimedSpeechBackend):
             words = backend.synthesize_words(text, language, out)
             clip, cut = trimmed(read_clip(out, rate[0] if rate else None))
-            words = [Word(w.text, max(0.0, w.start - cut), min(clip.duration, w.end - cut))
-                     for w in words]
+            words = [_within(w, cut, clip.duration) for w in words]
             if words and clip.samples:
                 return _Sentence(index, text, clip, segment(words))
             return _by_phrase(index, text, [clip])
-        parts = phrases(text)
-        clips = []
-        for part, phrase in enumerate(parts):
-            path = out if len(parts) == 1 else out.with_name(f"{out.stem}-{part}.wav")
-            clips.append(trimmed(read_clip(backend.synthesize(phrase, language, path),
-                                           rate[0] if rate else None))[0])
-        return _by_phrase(index, " ".join(parts), clips, parts)
+        parts, clips = [], []
+        pending = phrases(text)
+        for attempt in itertools.count():
+            if not pending:
+                break
+            phrase = pending.pop(0)
+            path = out.with_name(f"{out.stem}-{attempt}.wav")
+            clip = trimmed(read_clip(backend.synthesize(phrase, language, path),
+                                     rate[0] if rate else None))[0]
+            # The guess from the text's length was wrong for this voice: cut by the real one.
+            shorter = _phrases_of(phrase, clip.duration)
+            if len(shorter) > 1:
+                pending[:0] = shorter
+                continue
+            parts.append(phrase)
+            clips.append(clip)
+        return _by_phrase(index, join_words(parts), clips, parts)
 
     # The first clip sets the rate; the rest follow in parallel.
     first = speak(jobs[0]) if jobs else None
@@ -158,6 +170,20 @@ def _synthesize(
     if not sentences:
         raise InputError(f"the {backend.name} voice produced no audible speech")
     return sentences
+
+
+def _within(word: Word, cut: float, duration: float) -> Word:
+    """A word's times moved by the silence trimmed off the clip's start, kept inside it."""
+    end = min(duration, max(0.0, word.end - cut))
+    return Word(word.text, min(max(0.0, word.start - cut), end), end)
+
+
+def _phrases_of(phrase: str, duration: float) -> list[str]:
+    """The phrase cut into caption-sized parts at its measured speaking time."""
+    if duration <= MAX_CUE_S:
+        return [phrase]
+    timed = estimate_words(phrase, 0.0, duration)
+    return [join_words([w.text for w in part]) for part in segment(timed)]
 
 
 def _by_phrase(slide: int, text: str, clips: list[Clip],
