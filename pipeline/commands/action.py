@@ -32,6 +32,7 @@ from ..publish import (
 )
 from ..publish.git import GitAuth
 from ..publish.github_api import GitHubApi
+from ..facts.shallow import ensure_history, facts_tag, settle_counts
 from ..publish.releases import facts_for, release_event
 from ..publish.youtube import YouTubeStep
 from ..runner import (
@@ -225,7 +226,10 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs) -> Published | None:
         write_outputs(ctx.output_file, {"result": "skipped"})
         append_summary(ctx.summary_file, f"### releasecast\n\nSkipped: {skip}.\n")
         return None
+    ensure_history(ctx.workspace, facts_tag(chosen), token=settings.token,  # issue 9
+                   server_url=ctx.server_url, warn=cmd.warning)
     facts = facts_for(chosen, ctx.workspace, cmd.warning)
+    facts = settle_counts(facts, token=settings.token, api_url=ctx.api_url, warn=cmd.warning)
     return _publish(cmd, ctx, settings, config, facts, api)
 
 

@@ -91,13 +91,23 @@ class GitRepo:
 
     # -- running git -------------------------------------------------------------------------
 
-    def _run_raw(self, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    def _run_raw(self, args: list[str], config: list[tuple[str, str]] | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
         cmd = ["git", "--no-pager", "-c", "color.ui=false", "-c", "log.showSignature=false",
                "-C", str(self.path), *args]
+        env = _git_env()
+        # Settings (a credential header) as command-scope config: never on the command line,
+        # where other processes could read them, and never written to a file.
+        if config:
+            start = int(env.get("GIT_CONFIG_COUNT", "0") or 0)  # keep the caller's settings
+            for index, (key, value) in enumerate(config, start):
+                env[f"GIT_CONFIG_KEY_{index}"] = key
+                env[f"GIT_CONFIG_VALUE_{index}"] = value
+            env["GIT_CONFIG_COUNT"] = str(start + len(config))
         try:
             return subprocess.run(  # fixed argv, never a shell string
-                cmd, stdin=subprocess.DEVNULL, capture_output=True, env=_git_env(), check=False,
-                timeout=120,
+                cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False,
+                timeout=timeout,
             )
         except FileNotFoundError:
             raise ToolError("git not found: install git to read facts from a checkout") from None
@@ -111,6 +121,16 @@ class GitRepo:
             tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
             raise ToolError(f"git {args[0]} failed (exit {proc.returncode}): {' | '.join(tail)}")
         return proc.stdout.decode("utf-8", "replace")
+
+    def fetch(self, args: list[str], config: list[tuple[str, str]]) -> None:
+        """``git fetch ...`` with extra settings; ToolError with git's last line on failure
+        (credentials never appear: they travel in the environment)."""
+        proc = self._run_raw(args, config, timeout=600)
+        if proc.returncode != 0:
+            lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            fatal = [line for line in lines if line.startswith("fatal:")] or lines[-1:]
+            reason = fatal[0].removeprefix("fatal: ") if fatal else f"exit {proc.returncode}"
+            raise ToolError(f"git fetch failed: {reason}")
 
     # -- facts -------------------------------------------------------------------------------
 
