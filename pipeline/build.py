@@ -1,6 +1,9 @@
 """Running the whole chain for one release: facts → story → art + voice → reel → site.
 
-This is the one function the CLI, the GitHub Action and the App worker call.
+:func:`render_release` makes everything but the post (in a work directory);
+:func:`write_release` renders the post, once, with the reels where they were placed, and moves
+it all into the site. :func:`build_release` is both, for the CLI; :mod:`pipeline.blog` places
+the reels (release assets, YouTube) in between.
 """
 
 from __future__ import annotations
@@ -15,28 +18,47 @@ from typing import Any
 from .config import Config
 from .errors import InputError
 from .progress import Progress, quiet
-from .site import Media, check_site, write_site
+from .site import Media, VideoPlacement, check_site, write_site
 from .site.slug import release_slug
 from .story import write_story
 from .structure import Artwork, Narration, Reel, ReleaseFacts, SiteOutput, Story
 
 
 @dataclass
-class BuildResult:
+class Rendered:
+    """Everything made for a release before the post: files in ``work_dir``."""
+
     facts: ReleaseFacts
     story: Story
     slug: str
-    site: Path
-    output: SiteOutput
     work_dir: Path
+    artwork: Artwork
     narration: Narration | None = None
     reel: Reel | None = None
     dubs: dict[str, Reel] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def reels(self) -> dict[str, Reel]:
+        """Every reel by language, the original first."""
+        return {self.reel.language: self.reel, **self.dubs} if self.reel else {}
+
+    def media(self) -> Media:
+        return Media(self.artwork.cover, self.artwork.social_card, self.artwork.slides,
+                     self.reel, self.dubs)
+
     def cleanup(self) -> None:
         """Remove the work directory (the reel files there are gone afterwards)."""
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+@dataclass(kw_only=True)
+class BuildResult(Rendered):
+    """A release built into a site: what was made, and where the site has it."""
+
+    site: Path
+    output: SiteOutput
+    placement: VideoPlacement = field(default_factory=VideoPlacement)
 
     def summary(self) -> dict[str, Any]:
         """Machine-readable: every artifact's path and the stage timings."""
@@ -104,25 +126,18 @@ def _art_and_voice(
         return artwork.result(), narration.result()
 
 
-def build_release(
+def render_release(
     facts: ReleaseFacts,
     config: Config,
-    site: Path,
     *,
     work_dir: Path | None = None,
-    video_url: str | None = None,
     languages: list[str] | None = None,
-    extra_front_matter: dict[str, Any] | None = None,
     progress: Progress | None = None,
-) -> BuildResult:
-    """Build everything for ``facts`` and place it into the Jekyll ``site``.
-
-    Intermediate files go to ``work_dir`` (a new temporary directory by default, kept so the
-    reel can still be uploaded; call :meth:`BuildResult.cleanup` when done). ``languages``
-    overrides ``config.languages`` for dubbed reels.
-    """
+) -> Rendered:
+    """Story, images, narration, reel and dubbed reels for ``facts``, in ``work_dir`` (a new
+    temporary directory by default; :meth:`Rendered.cleanup` removes it). ``languages``
+    overrides ``config.languages`` for dubbed reels."""
     progress = progress or quiet()
-    check_site(site)
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="releasecast-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -140,18 +155,50 @@ def build_release(
                                    brand=config.brand,
                                    progress=progress.fraction("reel (1080x1920 H.264)"))
         dubs = _dub(facts, story, config, artwork, narration, work, progress, languages)
-        with progress.stage("site", "post and assets into the site"):
-            output = write_site(
-                site, facts, story, config,
-                Media(artwork.cover, artwork.social_card, artwork.slides, reel, dubs),
-                video_url=video_url, extra_front_matter=extra_front_matter,
-            )
     except BaseException:
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
         raise
-    return BuildResult(facts, story, release_slug(facts), site, output, work, narration, reel,
-                       dubs, dict(progress.timings))
+    return Rendered(facts, story, release_slug(facts), work, artwork, narration, reel, dubs,
+                    dict(progress.timings))
+
+
+def write_release(rendered: Rendered, config: Config, site: Path, *,
+                  placement: VideoPlacement | None = None,
+                  progress: Progress | None = None) -> BuildResult:
+    """Render the post, once, with the reels where ``placement`` says, and move the post and
+    its assets into the Jekyll ``site``."""
+    progress = progress or quiet()
+    placement = placement or VideoPlacement()
+    with progress.stage("site", "post and assets into the site"):
+        output = write_site(site, rendered.facts, rendered.story, config, rendered.media(),
+                            placement)
+    fields = {name: getattr(rendered, name) for name in Rendered.__dataclass_fields__}
+    fields["timings"] = dict(progress.timings) or rendered.timings
+    return BuildResult(**fields, site=site, output=output, placement=placement)
+
+
+def build_release(
+    facts: ReleaseFacts,
+    config: Config,
+    site: Path,
+    *,
+    work_dir: Path | None = None,
+    languages: list[str] | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build everything for ``facts`` and place it into the Jekyll ``site``, the reels beside
+    the post. Intermediate files stay in ``work_dir`` until :meth:`BuildResult.cleanup`."""
+    progress = progress or quiet()
+    check_site(site)
+    rendered = render_release(facts, config, work_dir=work_dir, languages=languages,
+                              progress=progress)
+    try:
+        return write_release(rendered, config, site, progress=progress)
+    except BaseException:
+        if work_dir is None:
+            rendered.cleanup()
+        raise
 
 
 def _check_languages(story: Story, config: Config, languages: list[str]) -> None:

@@ -1,13 +1,16 @@
 """The ``releasecast`` command line: a thin shell over the pipeline.
 
 Each command lives in ``pipeline/commands/<name>.py``; this module only assembles them and turns
-:class:`~pipeline.errors.ReleasecastError` into one line on stderr and a non-zero exit.
+:class:`~pipeline.errors.ReleasecastError` into one line on stderr and a non-zero exit. Other
+packages add commands as ``releasecast.commands`` entry points (the App's ``serve`` and
+``worker``), so this package never imports them.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from importlib.metadata import entry_points
 
 import click
 
@@ -21,18 +24,22 @@ def cli() -> None:
     """Turn a GitHub release into a Jekyll post, images and a narrated vertical reel."""
 
 
+COMMAND_GROUP = "releasecast.commands"
+
+
 def _register() -> None:
-    from .commands import action, backfill, demo, run
-    from .commands import app as app_commands
-    from .commands import worker as worker_commands
+    from .commands import action, backfill, demo, run, youtube_auth
 
     cli.add_command(demo.demo)
     cli.add_command(run.run)
     cli.add_command(action.action)
     cli.add_command(backfill.backfill)
-    cli.add_command(app_commands.serve)
-    cli.add_command(worker_commands.worker)
+    cli.add_command(youtube_auth.youtube_auth)
     # Further commands register here, one line each.
+    for entry in entry_points(group=COMMAND_GROUP):
+        command = entry.load()
+        if isinstance(command, click.Command):
+            cli.add_command(command, entry.name)
 
 
 _register()

@@ -1,8 +1,10 @@
-"""One retry policy for every remote call (LLM writers, translators, cloud voices).
+"""One retry policy for every remote call (LLM writers, translators, cloud voices, GitHub,
+YouTube, git push): :class:`RetryPolicy` bounds them all.
 
 The client libraries (google-genai, openai, httpx) are configured to make exactly one attempt;
 this module decides what is retried, how long to wait and when to give up, so behaviour is the
-same for every backend and is tested once:
+same for every backend and is tested once (YouTube's and git's own failure kinds are told
+apart in :mod:`pipeline.youtube.client` and :mod:`pipeline.blog.git`, under the same policy):
 
 * retried: HTTP 408, 429 and 5xx, timeouts and connection failures;
 * waits: the server's ``Retry-After`` (seconds or HTTP date, or Gemini's ``RetryInfo``) when
@@ -50,6 +52,12 @@ class RetryPolicy:
     initial_wait: float = 1.0
     max_wait: float = 20.0
     jitter: float = 1.0
+
+    def wait(self, failures: int) -> float:
+        """Seconds before the next attempt after ``failures`` in a row: exponential, capped,
+        spread by +-50 % so racing clients do not come back together."""
+        base = min(self.max_wait, self.initial_wait * 2 ** (failures - 1))
+        return base * random.uniform(0.5, 1.5)
 
     @classmethod
     def from_env(cls) -> RetryPolicy:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import InputError
+from .gitcmd import add_config
 
 # The YAML 1.2 core schema booleans, the only spellings @actions/core's getBooleanInput accepts.
 _TRUE = ("true", "True", "TRUE")
@@ -188,11 +189,4 @@ def trust_directory(path: Path, env: MutableMapping[str, str] | None = None) -> 
     protected configuration; ``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` variables are such
     configuration (command scope), reach every git we start, and leave no global file behind.
     """
-    env = os.environ if env is None else env
-    try:
-        count = int(env.get("GIT_CONFIG_COUNT", "0"))
-    except ValueError:
-        count = 0
-    env[f"GIT_CONFIG_KEY_{count}"] = "safe.directory"
-    env[f"GIT_CONFIG_VALUE_{count}"] = str(path)
-    env["GIT_CONFIG_COUNT"] = str(count + 1)
+    add_config(os.environ if env is None else env, [("safe.directory", str(path))])

@@ -24,10 +24,12 @@ from action_runner import (
 )
 from githubapi_server import FakeGitHub
 
+from pipeline.blog import PublishOptions, publish_release
+from pipeline.commands.action import SHELL
 from pipeline.config import parse_config
 from pipeline.facts import collect_facts
-from pipeline.publish import BlogTarget, PublishOptions, publish_release
-from pipeline.publish.github_api import GitHubApi
+from pipeline.github_api import GitHubApi
+from pipeline.plan import Plan, parse_request, plan_release
 from pipeline.tools import probe
 
 pytestmark = pytest.mark.slow
@@ -128,10 +130,14 @@ def test_a_reel_over_the_size_limit_is_never_committed(tmp_path: Path,
     facts = collect_facts(event=github.event_for("acme/tool", "v1.0.0"))
     config = parse_config({"reel": {"min_duration": 5, "max_duration": 30,
                                     "preset": "ultrafast"}, "voice": {"rate": 300}})
-    target = BlogTarget(remote_url=str(blog), branch="main")
     api = GitHubApi(TOKEN, github.api_url, seconds_between_writes=None)
+    plan = plan_release("release", github.event_for("acme/tool", "v1.0.0"), config,
+                        parse_request({"blog_remote_url": str(blog), "blog_branch": "main"},
+                                      SHELL), SHELL,
+                        repository="acme/tool", server_url=github.url, api=api)
+    assert isinstance(plan, Plan)
     warnings: list[str] = []
-    published = publish_release(facts, config, target, work_dir=tmp_path / "work", api=api,
+    published = publish_release(plan, facts, config, work_dir=tmp_path / "work", api=api,
                                 options=PublishOptions(max_video_bytes=100_000),
                                 warn=warnings.append)
     assert published.changed and published.video_path is None

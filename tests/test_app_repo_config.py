@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from app.release_job import AppTarget, git_credentials, read_repository_config, youtube_step
+from app.release_job import git_credentials, read_repository_config, youtube_access
+from pipeline.blog.git import GitAuth
 from pipeline.errors import ConfigError, InputError
-from pipeline.publish.git import GitAuth
+from pipeline.plan import PublishRequest
 
 
 def write_config(root: Path, text: str) -> Path:
@@ -23,7 +24,7 @@ def write_config(root: Path, text: str) -> Path:
 def test_no_config_means_defaults(tmp_path: Path) -> None:
     config, target = read_repository_config(tmp_path)
     assert config.reel.enabled is True
-    assert target == AppTarget()
+    assert target == PublishRequest()
     assert target.publish_mode == "push" and target.site_path == "."
 
 
@@ -62,8 +63,8 @@ def test_youtube_needs_the_apps_credentials(tmp_path: Path) -> None:
     write_config(tmp_path, "app:\n  youtube: {}\n")
     _, target = read_repository_config(tmp_path)
     with pytest.raises(InputError, match="no YouTube credentials"):
-        youtube_step(target, None)
-    assert youtube_step(AppTarget(), None) is None
+        youtube_access(target, None)
+    assert youtube_access(PublishRequest(), None) is None
 
 
 def test_git_gets_the_token_scoped_and_only_http_transports(tmp_path: Path) -> None:

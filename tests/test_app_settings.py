@@ -171,7 +171,7 @@ def test_commands_refuse_bad_settings_in_one_line(command: str) -> None:
 
 def test_env_file_fills_in_what_the_environment_lacks(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.commands.app import load_env_file
+    from app.cli import load_env_file
     from pipeline.errors import InputError
 
     env_file = tmp_path / "app.env"

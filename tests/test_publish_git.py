@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 from action_runner import bare_repo, commit_count, git, tree
 
-from pipeline.errors import PublishError
-from pipeline.publish.git import (
+from pipeline.blog.git import (
     ACTIONS_BOT,
-    Backoff,
     BlogCheckout,
     GitAuth,
     remote_default_branch,
 )
+from pipeline.errors import PublishError
+from pipeline.retry import RetryPolicy
 
-FAST = Backoff(attempts=4, initial=0.01, cap=0.05)
+FAST = RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.05)
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def remote(tmp_path: Path) -> Path:
     return bare_repo(tmp_path / "blog.git", seed={"index.md": "# Blog\n"})
 
 
-def clone(remote: Path, dest: Path, backoff: Backoff = FAST) -> BlogCheckout:
-    return BlogCheckout.clone(f"file://{remote}", "main", dest, backoff=backoff)
+def clone(remote: Path, dest: Path, retry: RetryPolicy = FAST) -> BlogCheckout:
+    return BlogCheckout.clone(f"file://{remote}", "main", dest, retry=retry)
 
 
 def write(checkout: BlogCheckout, name: str, text: str) -> str:
@@ -100,7 +100,8 @@ def test_retries_are_bounded(remote: Path, tmp_path: Path) -> None:
     """A rival lands a commit each time we have rebased (from our clone's post-rewrite hook,
     i.e. between our fetch and our push): after the last attempt, a clear error."""
     rival = clone(remote, tmp_path / "rival")
-    ours = clone(remote, tmp_path / "ours", Backoff(attempts=3, initial=0.01, cap=0.02))
+    ours = clone(remote, tmp_path / "ours",
+                 RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02))
     ours.commit([write(ours, "_posts/ours.md", "ours\n")], "Ours")
     rival_push = (f"cd {rival.path} && n=$(ls | wc -l) && echo $n > rival-$n.md && "
                   "git add -A && git -c user.name=r -c user.email=r@x commit -qm rival && "
@@ -119,7 +120,7 @@ def test_retries_are_bounded(remote: Path, tmp_path: Path) -> None:
 
 
 def test_missing_branch_is_created_by_the_first_push(remote: Path, tmp_path: Path) -> None:
-    a = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "a", backoff=FAST)
+    a = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "a", retry=FAST)
     assert not a.exists_on_remote
     a.commit([write(a, "p.md", "x")], "First")
     a.push()
@@ -144,7 +145,7 @@ def test_unreachable_remote_and_refusals_are_one_line(remote: Path, tmp_path: Pa
 
 def test_token_travels_in_a_scoped_header_and_is_scrubbed() -> None:
     auth = GitAuth("ghs_secret", "https://github.example.com")
-    from pipeline.publish.git import Git
+    from pipeline.blog.git import Git
 
     g = Git(Path("."), auth=auth)
     env = g.env()
@@ -157,15 +158,15 @@ def test_token_travels_in_a_scoped_header_and_is_scrubbed() -> None:
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    backoff = Backoff(attempts=6, initial=1.0, cap=8.0)
+    policy = RetryPolicy(attempts=6, initial_wait=1.0, max_wait=8.0)
     for failures, base in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 8.0)]:
         for _ in range(20):
-            assert 0.5 * base <= backoff.delay(failures) <= 1.5 * base
+            assert 0.5 * base <= policy.wait(failures) <= 1.5 * base
 
 
 def test_two_runs_creating_the_same_new_branch_both_land(remote: Path, tmp_path: Path) -> None:
-    a = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "a", backoff=FAST)
-    b = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "b", backoff=FAST)
+    a = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "a", retry=FAST)
+    b = BlogCheckout.clone(f"file://{remote}", "gh-pages", tmp_path / "b", retry=FAST)
     a.commit([write(a, "_posts/a.md", "A")], "A")
     b.commit([write(b, "_posts/b.md", "B")], "B")
     a.push()

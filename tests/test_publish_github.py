@@ -10,7 +10,7 @@ from action_runner import seed_branch
 from githubapi_server import FakeGitHub
 
 from pipeline.errors import InputError, PublishError
-from pipeline.publish.github_api import GitHubApi
+from pipeline.github_api import GitHubApi
 
 TOKEN = "ghp_apiTestToken"
 

@@ -10,12 +10,13 @@ from factories import jekyll_build, sample_facts
 from PIL import Image
 
 from pipeline.config import Config
-from pipeline.site import Media, post_url, read_settings, write_site
+from pipeline.site import Media, VideoPlacement, post_url, read_settings, write_site
 from pipeline.site.post import literal_text, md_inline, read_front_matter
 from pipeline.site.scaffold import create_site
 from pipeline.site.slug import release_slug
 from pipeline.story import write_story
 from pipeline.structure import ChangeItem, ChangeKind, Repository
+from pipeline.youtube.post import RecordedVideo
 
 HOSTILE_TITLE = 'Release "Zeus": the #1 fix\nfor {{ site.title }} & <b>you</b>'
 HOSTILE_ITEMS = [
@@ -126,7 +127,7 @@ def test_a_rerun_replaces_the_post_and_keeps_the_youtube_record(tmp_path, media)
     facts = sample_facts()
     config = Config()
     first = write_site(site, facts, write_story(facts, config), config, media,
-                       extra_front_matter={"youtube_id": "abc123"})
+                       VideoPlacement(youtube=RecordedVideo("abc123", "https://youtu.be/abc123")))
     second = write_site(site, facts, write_story(facts, config), config, media)
     assert first.post == second.post
     assert read_front_matter(site / second.post)["youtube_id"] == "abc123"

@@ -18,20 +18,21 @@ from youtube_server import GRANULARITY, UPLOAD_ONLY, FakeYouTube
 
 from pipeline.config import Config
 from pipeline.errors import InputError, PublishError
-from pipeline.publish.youtube import (
-    ReelUpload,
-    RetryPolicy,
-    Transport,
-    YouTubeAuth,
-    YouTubeOptions,
-    options_from_inputs,
-    publish_to_youtube,
-)
-from pipeline.publish.youtube_metadata import release_marker
-from pipeline.publish.youtube_post import recorded_video
+from pipeline.plan import YouTubeRequest
+from pipeline.retry import RetryPolicy
 from pipeline.site.post import render_post
 from pipeline.story import write_story
 from pipeline.tools import ffmpeg_exe, run_tool
+from pipeline.youtube import (
+    ReelUpload,
+    Transport,
+    YouTubeAuth,
+    YouTubeOptions,
+    publish_to_youtube,
+)
+from pipeline.youtube.config import CredentialNames
+from pipeline.youtube.metadata import release_marker
+from pipeline.youtube.post import RecordedVideo, recorded_video
 
 CHUNK = GRANULARITY  # 256 KiB: the smallest chunk the API takes, so a small reel has several
 FAST = RetryPolicy(attempts=5, initial_wait=0.01, max_wait=0.05)
@@ -72,14 +73,18 @@ def yt(ca: trustme.CA, tmp_path: Path):
         yield server
 
 
-def _post(path: Path) -> Path:
-    """The post exactly as the site stage renders it, with the local reel in its video block."""
+def _post(path: Path, youtube: RecordedVideo | None = None) -> Path:
+    """The post exactly as the site stage renders it, with the local reel in its video block
+    (and the YouTube video, once there is one)."""
     facts = sample_facts()
     story = write_story(facts, Config())
     text = render_post(
         facts, story, Config(),
         images={"cover": "/assets/cover.png", "social_card": "/assets/card.png", "slides": []},
         video={"url": LOCAL_REEL, "poster": "/assets/cover.png", "tracks": []},
+        extra_front_matter={"youtube_id": youtube.id, "youtube_url": youtube.url}
+        if youtube else None,
+        youtube=youtube.player() if youtube else None,
     )
     path.write_text(text, encoding="utf-8")
     return path
@@ -104,12 +109,15 @@ def _auth(yt: FakeYouTube, refresh_token: str = "refresh-good") -> YouTubeAuth:
 def _publish(yt: FakeYouTube, upload: ReelUpload, *, refresh_token: str = "refresh-good",
              retry: RetryPolicy = FAST, timeout: float = 10.0, **options):
     options.setdefault("chunk_size", CHUNK)
-    return publish_to_youtube(
+    result = publish_to_youtube(
         upload, _auth(yt, refresh_token), YouTubeOptions(**options),
         transport=Transport(api_endpoint=yt.base_url, ca_certs=str(yt.ca_bundle),
                             timeout=timeout),
         retry=retry,
     )
+    assert upload.post is not None
+    _post(upload.post, result.record)  # what the site stage does next: render the post once
+    return result
 
 
 def _only_video(yt: FakeYouTube):
@@ -330,7 +338,9 @@ def test_revoked_refresh_token_explains_testing_status(yt: FakeYouTube, upload: 
 
 
 def test_wrong_client_secret_is_named(yt: FakeYouTube, upload: ReelUpload):
-    auth = YouTubeAuth(yt.client_id, "not-the-secret", "refresh-good", token_uri=yt.token_uri)
+    auth = YouTubeAuth(yt.client_id, "not-the-secret", "refresh-good", token_uri=yt.token_uri,
+                       names=CredentialNames("youtube-client-id", "youtube-client-secret",
+                                             "youtube-refresh-token"))
     with pytest.raises(PublishError, match=r"invalid_client.*youtube-client-secret"):
         publish_to_youtube(upload, auth, YouTubeOptions(chunk_size=CHUNK),
                            transport=Transport(yt.base_url, str(yt.ca_bundle)), retry=FAST)
@@ -397,59 +407,26 @@ def test_long_video_is_not_a_short(yt: FakeYouTube, upload: ReelUpload):
     assert "#Shorts" not in snippet["title"] and "#Shorts" not in snippet["description"]
 
 
-def test_options_from_action_inputs():
-    options = options_from_inputs(
+def test_options_from_a_request():
+    options = YouTubeRequest(
         privacy="Unlisted", playlist="https://www.youtube.com/playlist?list=PLabc123",
-        publish_at="2999-01-02T03:04:05Z")
+        publish_at="2999-01-02T03:04:05Z").options()
     assert options.privacy == "unlisted" and options.playlist_id == "PLabc123"
     assert options.publish_at == datetime(2999, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert options_from_inputs() == YouTubeOptions()
-    with pytest.raises(InputError, match="youtube-privacy"):
-        options_from_inputs(privacy="friends")
-    with pytest.raises(InputError, match="in the past"):
-        options_from_inputs(publish_at="2001-01-01T00:00:00Z")
-    with pytest.raises(InputError, match="time zone"):
-        options_from_inputs(publish_at="2999-01-01T00:00:00")
-    with pytest.raises(InputError, match="ISO 8601"):
-        options_from_inputs(publish_at="next tuesday")
+    assert YouTubeRequest().options() == YouTubeOptions()
+    for fields, problem in [({"privacy": "friends"}, "expected one of private"),
+                            ({"publish_at": "2001-01-01T00:00:00Z"}, "in the past"),
+                            ({"publish_at": "2999-01-01T00:00:00"}, "time zone"),
+                            ({"publish_at": "next tuesday"}, "ISO 8601"),
+                            ({"playlist": "https://www.youtube.com/playlist"}, "list=")]:
+        with pytest.raises(ValueError, match=problem):
+            YouTubeRequest(**fields)
     with pytest.raises(InputError, match="256 KiB"):
         YouTubeOptions(chunk_size=1000)
 
 
 def test_missing_secrets_are_named_not_shown():
-    with pytest.raises(InputError, match="youtube-refresh-token") as error:
+    with pytest.raises(InputError, match="needs refresh_token") as error:
         YouTubeAuth("id", "secret-value", " ")
     assert "secret-value" not in str(error.value)
     assert "secret-value" not in repr(YouTubeAuth("id", "secret-value", "token-value"))
-
-
-def test_action_step_from_inputs() -> None:
-    from pipeline.publish.youtube import ENDPOINT_ENV, TOKEN_URI_ENV, YouTubeStep
-
-    asked: list[str] = []
-
-    class inputs:
-        def __init__(self, values: dict[str, str]) -> None:
-            self.values = values
-
-        def text(self, name: str) -> str:
-            asked.append(name)
-            return self.values.get(name, "")
-
-    assert YouTubeStep.from_inputs(inputs({}), env={}) is None
-    assert set(asked) == {"youtube-client-id", "youtube-client-secret", "youtube-refresh-token",
-                          "youtube-privacy", "youtube-playlist", "youtube-publish-at"}
-    with pytest.raises(InputError, match="needs youtube-client-secret, youtube-refresh-token"):
-        YouTubeStep.from_inputs(inputs({"youtube-client-id": "id"}), env={})
-    step = YouTubeStep.from_inputs(
-        inputs({"youtube-client-id": "id", "youtube-client-secret": "s3cret",
-                "youtube-refresh-token": "1//tok", "youtube-privacy": "public"}),
-        env={ENDPOINT_ENV: "https://127.0.0.1:9", TOKEN_URI_ENV: "https://127.0.0.1:9/token"})
-    assert step is not None and step.options.privacy == "public"
-    assert step.transport.api_endpoint == "https://127.0.0.1:9"
-    assert step.auth.token_uri == "https://127.0.0.1:9/token"
-    assert step.secrets() == ["s3cret", "1//tok"] and step.url == ""
-    default = YouTubeStep.from_inputs(inputs({"youtube-client-id": "i", "youtube-client-secret":
-                                              "s", "youtube-refresh-token": "t"}), env={})
-    assert default.auth.token_uri == "https://oauth2.googleapis.com/token"
-    assert default.transport.api_endpoint is None

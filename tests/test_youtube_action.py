@@ -12,7 +12,7 @@ import trustme
 from action_runner import SHORT_REEL_CONFIG, ActionEnv, bare_repo, commit_count, git, release_event
 from youtube_server import FakeYouTube
 
-from pipeline.publish.youtube import ENDPOINT_ENV, TOKEN_URI_ENV
+from pipeline.youtube.config import ENDPOINT_ENV, TOKEN_URI_ENV
 
 BLOG_CONFIG = 'title: Acme releases\nurl: "https://blog.example.org"\n'
 POST = "_posts/2024-05-01-hello-world-v1-2-0.md"
@@ -98,3 +98,35 @@ def test_action_youtube_errors_are_one_line(tmp_path: Path, yt: FakeYouTube) -> 
     assert run.commands("error") == [
         "YouTube upload needs youtube-refresh-token: see docs/youtube.md for how to get them"]
     assert yt.requests == [] and commit_count(blog) == 1
+
+
+def test_youtube_inputs_become_the_request_and_the_credentials() -> None:
+    from pipeline.commands.action import ActionSettings
+    from pipeline.errors import InputError
+    from pipeline.runner import Inputs, RunnerContext
+
+    ctx = RunnerContext.from_env({"GITHUB_REPOSITORY": "acme/tool"})
+
+    def read(values: dict[str, str], env: dict[str, str]) -> ActionSettings:
+        return ActionSettings.read(Inputs({f"INPUT_{k.upper()}": v for k, v in values.items()}),
+                                   ctx, env)
+
+    off = read({"youtube-privacy": "public"}, {})
+    assert off.youtube is None and off.request.youtube is None  # no secret: no upload
+    with pytest.raises(InputError, match="needs youtube-client-secret, youtube-refresh-token"):
+        read({"youtube-client-id": "id"}, {})
+    with pytest.raises(InputError, match="input 'youtube-privacy': expected one of"):
+        read({"youtube-client-id": "i", "youtube-client-secret": "s",
+              "youtube-refresh-token": "t", "youtube-privacy": "friends"}, {})
+    on = read({"youtube-client-id": "id", "youtube-client-secret": "s3cret",
+               "youtube-refresh-token": "1//tok", "youtube-privacy": "public",
+               "youtube-playlist": "https://www.youtube.com/playlist?list=PLabc123"},
+              {ENDPOINT_ENV: "https://127.0.0.1:9", TOKEN_URI_ENV: "https://127.0.0.1:9/token"})
+    assert on.request.youtube is not None and on.request.youtube.privacy == "public"
+    assert on.request.youtube.playlist == "PLabc123"
+    assert on.youtube is not None and on.youtube.token_uri == "https://127.0.0.1:9/token"
+    assert "s3cret" not in repr(on) and "1//tok" not in repr(on)
+    default = read({"youtube-client-id": "i", "youtube-client-secret": "s",
+                    "youtube-refresh-token": "t"}, {})
+    assert default.youtube is not None
+    assert default.youtube.token_uri == "https://oauth2.googleapis.com/token"

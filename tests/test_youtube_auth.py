@@ -13,7 +13,7 @@ import trustme
 from youtube_server import FORCE_SSL, FakeYouTube
 
 from pipeline.errors import InputError, PublishError
-from pipeline.publish.youtube_auth import obtain_refresh_token
+from pipeline.youtube.auth import obtain_refresh_token
 
 
 @pytest.fixture

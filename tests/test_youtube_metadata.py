@@ -10,13 +10,13 @@ from factories import sample_facts
 
 from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.publish.youtube_metadata import (
+from pipeline.story import write_story
+from pipeline.structure import Story
+from pipeline.youtube.metadata import (
     is_short,
     release_marker,
     render_metadata,
 )
-from pipeline.story import write_story
-from pipeline.structure import Story
 
 POST = "https://blog.example.com/2024/05/14/widgets-v1-2-0.html"
 

@@ -1,5 +1,5 @@
-"""Recording a YouTube video in the post: front matter keys and the embedded player, on posts
-made by the real site stage and built by real Jekyll."""
+"""The YouTube video in the post: the site stage renders front matter keys and the embedded
+player once, from data, on posts built by real Jekyll; a rebuilt post keeps them."""
 
 from __future__ import annotations
 
@@ -13,20 +13,21 @@ from PIL import Image
 
 from pipeline.config import Config
 from pipeline.errors import InputError, PublishError
-from pipeline.publish.youtube_post import embed_youtube, recorded_video
-from pipeline.site import Media, write_site
+from pipeline.site import Media, VideoPlacement, write_site
 from pipeline.site.post import read_front_matter
 from pipeline.site.scaffold import create_site
 from pipeline.story import write_story
 from pipeline.structure import Reel
+from pipeline.youtube.post import RecordedVideo, recorded_video
 
 VIDEO_ID = "dQw4w9WgXcQ"
 URL = f"https://www.youtube.com/watch?v={VIDEO_ID}"
+LOCAL = "/assets/releasecast/widgets-v1-2-0/reel.mp4"
 
 
 @pytest.fixture
-def site_post(tmp_path: Path) -> tuple[Path, Path, Media]:
-    """A Jekyll site with a release post whose video block plays the local reel."""
+def site_media(tmp_path: Path) -> tuple[Path, Media]:
+    """A Jekyll site and the files of a release whose reel is to be placed."""
     work = tmp_path / "work"
     work.mkdir()
     images = []
@@ -36,35 +37,36 @@ def site_post(tmp_path: Path) -> tuple[Path, Path, Media]:
         images.append(work / name)
     reel = work / "reel.mp4"
     reel.write_bytes(b"\x00\x00\x00\x18ftypmp42")  # the site stage only copies it
-    media = Media(images[0], images[1], [images[2]], Reel(reel, 20.0))
-    site = create_site(tmp_path / "site")
+    return create_site(tmp_path / "site"), Media(images[0], images[1], [images[2]],
+                                                 Reel(reel, 20.0))
+
+
+def _write(site: Path, media: Media, placement: VideoPlacement | None = None) -> Path:
     facts = sample_facts()
-    output = write_site(site, facts, write_story(facts, Config()), Config(), media)
-    return site, site / output.post, media
+    output = write_site(site, facts, write_story(facts, Config()), Config(), media, placement)
+    return site / output.post
 
 
-def _front_matter_lines(text: str) -> list[str]:
-    return text.split("---\n")[1].splitlines()
+def _block(text: str) -> str:
+    return text.split("<!-- releasecast:video -->")[1].split("<!-- /releasecast:video -->")[0]
 
 
-def test_embed_records_the_video_and_keeps_the_local_reel(site_post) -> None:
-    site, post, _ = site_post
-    before = post.read_text(encoding="utf-8")
-    embed_youtube(post, VIDEO_ID, URL)
+def test_the_post_records_the_video_and_keeps_the_local_reel(site_media) -> None:
+    site, media = site_media
+    plain = _write(site, media).read_text(encoding="utf-8")
+    post = _write(site, media, VideoPlacement(youtube=RecordedVideo(VIDEO_ID, URL)))
     text = post.read_text(encoding="utf-8")
 
     matter = read_front_matter(post)
     assert matter["youtube_id"] == VIDEO_ID and matter["youtube_url"] == URL
-    # every other front matter line is exactly as the site stage wrote it
-    assert _front_matter_lines(text)[:-2] == _front_matter_lines(before)
-    block = text.split("<!-- releasecast:video -->")[1].split("<!-- /releasecast:video -->")[0]
+    block = _block(text)
     assert f'src="https://www.youtube-nocookie.com/embed/{VIDEO_ID}"' in block
     assert "aspect-ratio:9/16" in block and "<video" not in block
-    assert 'href="/assets/releasecast/widgets-v1-2-0/reel.mp4"' in block
-    # the rest of the post is untouched
+    assert f'href="{LOCAL}"' in block
+    # the rest of the post is what it is without a YouTube video
     assert text.split("<!-- /releasecast:video -->")[1] == \
-        before.split("<!-- /releasecast:video -->")[1]
-    assert recorded_video(post).id == VIDEO_ID
+        plain.split("<!-- /releasecast:video -->")[1]
+    assert recorded_video(post) == RecordedVideo(VIDEO_ID, URL)
 
     proc = jekyll_build(site)
     assert proc.returncode == 0, proc.stderr
@@ -72,47 +74,42 @@ def test_embed_records_the_video_and_keeps_the_local_reel(site_post) -> None:
     assert re.search(r'<iframe src="https://www\.youtube-nocookie\.com/embed/dQw4w9WgXcQ"'
                      r'[^>]*allowfullscreen', html)
     assert '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">Watch on YouTube</a>' in html
-    assert 'href="/assets/releasecast/widgets-v1-2-0/reel.mp4"' in html
+    assert f'href="{LOCAL}"' in html
 
 
-def test_embed_is_idempotent_and_survives_a_rebuilt_post(site_post) -> None:
-    site, post, media = site_post
-    embed_youtube(post, VIDEO_ID, URL)
-    once = post.read_text(encoding="utf-8")
-    embed_youtube(post, VIDEO_ID, URL)
-    assert post.read_text(encoding="utf-8") == once
-
-    # A re-run of the site stage keeps the record but renders the local player again;
-    # embedding once more gives the same post as before.
-    facts = sample_facts()
-    write_site(site, facts, write_story(facts, Config()), Config(), media)
-    assert recorded_video(post).id == VIDEO_ID
-    embed_youtube(post, VIDEO_ID, URL)
-    assert post.read_text(encoding="utf-8") == once
+def test_a_rebuilt_post_keeps_the_record_and_its_player(site_media) -> None:
+    site, media = site_media
+    once = _write(site, media, VideoPlacement(youtube=RecordedVideo(VIDEO_ID, URL)))
+    first = once.read_text(encoding="utf-8")
+    # A run that does not upload (the CLI, a dry run) renders the same post again.
+    again = _write(site, media)
+    assert again == once and again.read_text(encoding="utf-8") == first
 
 
-def test_front_matter_values_are_yaml_safe_and_replace_old_ones(tmp_path: Path) -> None:
-    post = tmp_path / "2024-01-01-x.md"
-    post.write_text("---\ntitle: 'x: \"y\"'\nyoutube_id: oldoldold\nyoutube_url: >-\n"
-                    "  https://old.example\n  /folded\ntags: [a]\n---\nBody\n",
-                    encoding="utf-8")
+def test_a_reel_that_is_nowhere_else_leaves_only_the_player(site_media) -> None:
+    site, media = site_media
+    post = _write(site, media, VideoPlacement(elsewhere={"en": None},
+                                              youtube=RecordedVideo(VIDEO_ID, URL)))
+    block = _block(post.read_text(encoding="utf-8"))
+    assert "youtube-nocookie.com/embed/" in block and ".mp4" not in block
+    assert not (site / LOCAL.lstrip("/")).exists()
+
+
+def test_front_matter_values_are_yaml_safe_and_escaped_in_html(site_media) -> None:
+    site, media = site_media
     hostile = "https://example.com/watch?v=abc123&x=1 #not-a-comment: 'quoted' \"too\""
-    embed_youtube(post, "abc123_-XYZ", hostile)
+    post = _write(site, media, VideoPlacement(youtube=RecordedVideo("abc123_-XYZ", hostile)))
     text = post.read_text(encoding="utf-8")
     data = yaml.safe_load(text.split("---\n")[1])
-    assert data == {"title": 'x: "y"', "youtube_id": "abc123_-XYZ", "youtube_url": hostile,
-                    "tags": ["a"]}
-    assert "old.example" not in text and "/folded" not in text
-    assert text.endswith("<!-- /releasecast:video -->\n")  # no markers: the block is appended
-    assert "Body\n\n<!-- releasecast:video -->" in text
-    assert 'href="https://example.com/watch?v=abc123&amp;x=1' in text
+    assert data["youtube_id"] == "abc123_-XYZ" and data["youtube_url"] == hostile
+    assert 'href="https://example.com/watch?v=abc123&amp;x=1' in _block(text)
 
 
 def test_bad_posts_and_ids_are_refused(tmp_path: Path) -> None:
     post = tmp_path / "post.md"
     post.write_text("No front matter here\n", encoding="utf-8")
     with pytest.raises(InputError, match="not a Jekyll post"):
-        embed_youtube(post, VIDEO_ID, URL)
+        recorded_video(post)
     post.write_text("---\ntitle: x\n", encoding="utf-8")
     with pytest.raises(InputError, match="no closing"):
         recorded_video(post)
@@ -122,7 +119,6 @@ def test_bad_posts_and_ids_are_refused(tmp_path: Path) -> None:
     post.write_text("---\ntitle: x\n---\n", encoding="utf-8")
     assert recorded_video(post) is None
     with pytest.raises(PublishError, match="unexpected video id"):
-        embed_youtube(post, '"><script>', URL)
-    assert post.read_text(encoding="utf-8") == "---\ntitle: x\n---\n"
+        RecordedVideo('"><script>', URL)
     with pytest.raises(InputError, match="post not found"):
         recorded_video(tmp_path / "missing.md")

@@ -16,9 +16,9 @@ import click
 from ..build import build_release
 from ..config import DEFAULT_CONFIG_PATH, load_config
 from ..errors import InputError
+from ..facts.releases import existing_post, facts_for, release_event
+from ..github_api import GitHubApi
 from ..progress import Progress
-from ..publish.github_api import GitHubApi
-from ..publish.releases import existing_post, facts_for, release_event
 
 
 def _published_oldest_first(releases: list[dict], include_prereleases: bool) -> list[dict]:

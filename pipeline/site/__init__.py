@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,12 @@ import yaml
 from ..config import Config
 from ..errors import InputError
 from ..structure import Reel, ReleaseFacts, SiteOutput, Story
+from ..youtube.post import RecordedVideo, recorded_video
 from .post import post_date, post_filename, read_front_matter, render_post
 from .slug import release_slug
 
-# Front matter that records publishing done after the build (e.g. the YouTube upload): a
-# re-run for the same release must keep it, or the next run would upload a second video.
+# Front matter that records the YouTube upload: a re-run for the same release keeps it, or
+# the next run would upload a second video.
 PRESERVED_KEYS = ("youtube_id", "youtube_url")
 
 
@@ -40,13 +42,34 @@ class Media:
 
 
 @dataclass(frozen=True)
+class VideoPlacement:
+    """Where the reels are, decided before the post is written (:mod:`pipeline.blog`).
+
+    ``elsewhere`` maps a language to the URL its reel is served from instead of the site (a
+    release asset), or to None when it is nowhere a reader can get it; a language not in it
+    is committed beside the post. ``youtube`` is the reel's YouTube video, when it has one.
+    """
+
+    elsewhere: Mapping[str, str | None] = field(default_factory=dict)
+    youtube: RecordedVideo | None = None
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     baseurl: str = ""
     permalink: str = "date"
+    url: str = ""  # the site's origin (``https://blog.example.org``), when configured
+
+    def absolute(self, relative: str) -> str:
+        """A site URL (``/news/2024/...``) with the site's origin, when it has one."""
+        if not relative or relative.startswith(("http://", "https://")) or not self.url:
+            return relative
+        return self.url + relative
 
 
 def read_settings(site: Path) -> SiteSettings:
-    """``baseurl`` and ``permalink`` from the site's ``_config.yml``, when it has one."""
+    """``url``, ``baseurl`` and ``permalink`` from the site's ``_config.yml``, when it has
+    one."""
     path = site / "_config.yml"
     if not path.is_file():
         return SiteSettings()
@@ -57,7 +80,8 @@ def read_settings(site: Path) -> SiteSettings:
     if not isinstance(data, dict):
         return SiteSettings()
     baseurl = str(data.get("baseurl") or "").rstrip("/")
-    return SiteSettings(baseurl=baseurl, permalink=str(data.get("permalink") or "date"))
+    return SiteSettings(baseurl=baseurl, permalink=str(data.get("permalink") or "date"),
+                        url=str(data.get("url") or "").rstrip("/"))
 
 
 _PERMALINK_STYLES = {
@@ -110,12 +134,14 @@ def write_site(
     story: Story,
     config: Config,
     media: Media,
-    *,
-    video_url: str | None = None,
-    extra_front_matter: dict[str, Any] | None = None,
+    placement: VideoPlacement | None = None,
 ) -> SiteOutput:
-    """Place the post and its assets into ``site``; returns paths relative to the site."""
+    """Place the post and its assets into ``site``; returns paths relative to the site.
+
+    The post is rendered once, here, with every reel where ``placement`` says it is.
+    """
     check_site(site)
+    placement = placement or VideoPlacement()
     settings = read_settings(site)
     slug = release_slug(facts)
     assets_rel = Path(config.output.assets_dir) / slug
@@ -137,58 +163,68 @@ def write_site(
         images = {"cover": stage(media.cover, "cover.png"),
                   "social_card": stage(media.social_card, "social-card.png"),
                   "slides": [stage(p, f"slide-{i:02d}.png") for i, p in enumerate(media.slides, 1)]}
-        video = None
-        video_name = None
         reels = {story.language: media.reel, **media.dubs} if media.reel else {}
         tracks = []
+        urls: dict[str, str | None] = {}
         for lang, reel in reels.items():
             if reel.captions_vtt:
                 tracks.append({"lang": lang, "label": _language_label(lang),
                                "url": stage(reel.captions_vtt, f"reel.{lang}.vtt")})
             if reel.captions_srt:
                 stage(reel.captions_srt, f"reel.{lang}.srt")
-        if media.reel:
-            if video_url:
-                main_url = video_url
-            else:
-                video_name = "reel.mp4"
-                main_url = stage(media.reel.video, video_name)
-            for lang, reel in media.dubs.items():
-                stage(reel.video, f"reel.{lang}.mp4")
+            name = "reel.mp4" if lang == story.language else f"reel.{lang}.mp4"
+            urls[lang] = (placement.elsewhere[lang] if lang in placement.elsewhere
+                          else stage(reel.video, name))
+        main_url = urls.get(story.language)
+        video = None
+        if main_url:
             video = {"url": main_url, "poster": images["slides"][0] if images["slides"]
                      else images["cover"], "tracks": tracks}
 
-        extra = dict(extra_front_matter or {})
-        target_post = site / post_rel
-        existing = [target_post, *_posts_for(site / posts_rel, slug)]
-        for old in existing:
-            previous = read_front_matter(old)
-            for key in PRESERVED_KEYS:
-                if key in previous and key not in extra:
-                    extra[key] = previous[key]
+        extra: dict[str, Any] = {}
+        youtube = placement.youtube
+        if youtube is None:
+            for old in [site / post_rel, *posts_for(site / posts_rel, slug)]:
+                previous = read_front_matter(old)
+                kept = {k: previous[k] for k in PRESERVED_KEYS if k in previous}
+                if kept:
+                    extra, youtube = kept, _recorded(old)
+                    break
+        if youtube is not None:
+            extra = {"youtube_id": youtube.id, "youtube_url": youtube.url}
         text = render_post(facts, story, config, images=images, video=video,
-                           extra_front_matter=extra)
+                           extra_front_matter=extra, youtube=youtube.player() if youtube else None)
         (staging / "post.md").write_text(text, encoding="utf-8")
 
         _move_into_place(staging, site, assets_rel, post_rel, slug)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
+    main_name = "reel.mp4"
     return SiteOutput(
         post=post_rel,
         post_url=post_url(facts, slug, settings),
         assets=[assets_rel / name for name in placed],
-        video=assets_rel / video_name if video_name else None,
+        video=assets_rel / main_name if main_name in placed else None,
         images=[assets_rel / name for name in placed if name.endswith(".png")],
     )
 
 
-def _posts_for(posts_dir: Path, slug: str) -> list[Path]:
-    """Posts of this release under any date: ``YYYY-MM-DD-<slug>.md``."""
+def _recorded(post: Path) -> RecordedVideo | None:
+    """The video an earlier run recorded in ``post``; a malformed record is kept as it is
+    (the publishing step reports it) but gets no player."""
+    try:
+        return recorded_video(post)
+    except InputError:
+        return None
+
+
+def posts_for(posts_dir: Path, slug: str) -> list[Path]:
+    """Posts of this release under any date: ``YYYY-MM-DD-<slug>.md``, oldest first."""
     pattern = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}-{re.escape(slug)}\.md")
     if not posts_dir.is_dir():
         return []
-    return [p for p in posts_dir.iterdir() if pattern.fullmatch(p.name)]
+    return sorted(p for p in posts_dir.iterdir() if pattern.fullmatch(p.name))
 
 
 def _move_into_place(staging: Path, site: Path, assets_rel: Path, post_rel: Path,
@@ -208,6 +244,6 @@ def _move_into_place(staging: Path, site: Path, assets_rel: Path, post_rel: Path
         raise
     os.replace(staging / "post.md", site / post_rel)
     # A re-run after the release's date changed leaves no stale twin post behind.
-    for stale in _posts_for((site / post_rel).parent, slug):
+    for stale in posts_for((site / post_rel).parent, slug):
         if stale.name != post_rel.name:
             stale.unlink()

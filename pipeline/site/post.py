@@ -191,8 +191,10 @@ def render_post(
     images: dict[str, Any],
     video: dict[str, Any] | None,
     extra_front_matter: dict[str, Any] | None = None,
+    youtube: dict[str, Any] | None = None,
 ) -> str:
-    """The post's full text. ``images``/``video`` hold site URLs (see :mod:`pipeline.site`)."""
+    """The post's full text. ``images``/``video`` hold site URLs (see :mod:`pipeline.site`);
+    ``youtube`` (id, url, embed_url) the reel's YouTube video when it has one."""
     env = environment(config.templates, autoescape=False)
     repo_url = facts.repository.html_url
     env.filters.update(
@@ -205,7 +207,7 @@ def render_post(
     )
     text = env.get_template("post.md.j2").render(
         facts=facts, story=story, config=config, front_matter=matter, images=images,
-        video=video, max_listed=MAX_LISTED,
+        video=video, youtube=youtube, max_listed=MAX_LISTED,
         change_sections=change_sections(facts),
     )
     return re.sub(r"\n{3,}", "\n\n", text)

@@ -1,6 +1,6 @@
 """Getting the YouTube refresh token once, on your own computer (not in CI).
 
-    python -m pipeline.publish.youtube_auth --client-id ID --client-secret SECRET
+    releasecast youtube-auth --client-id ID   (the secret from $YOUTUBE_CLIENT_SECRET)
 
 runs Google's OAuth 2.0 flow for installed apps: a one-shot web server on 127.0.0.1 receives
 the redirect, the code is exchanged with PKCE, and the refresh token is printed for the
@@ -10,11 +10,9 @@ the redirect, the code is exchanged with PKCE, and the refresh token is printed 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import html
-import os
 import secrets
 import ssl
 import sys
@@ -28,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from ..errors import InputError, PublishError
-from .youtube_config import GOOGLE_TOKEN_URI, SCOPE
+from .config import GOOGLE_TOKEN_URI, SCOPE
 
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
 
@@ -136,29 +134,3 @@ def _exchange(client_id: str, client_secret: str, code: str, verifier: str, redi
         raise PublishError("Google returned no refresh token: remove the app's access at "
                            "https://myaccount.google.com/permissions and run this again")
     return str(token)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.publish.youtube_auth",
-        description="Print a YouTube refresh token for releasecast's youtube-refresh-token.")
-    parser.add_argument("--client-id", default=os.environ.get("YOUTUBE_CLIENT_ID", ""))
-    parser.add_argument("--client-secret", default=os.environ.get("YOUTUBE_CLIENT_SECRET", ""),
-                        help="(or set YOUTUBE_CLIENT_SECRET, which keeps it out of the shell "
-                             "history)")
-    parser.add_argument("--no-browser", action="store_true",
-                        help="only print the address to open")
-    args = parser.parse_args(argv)
-    try:
-        token = obtain_refresh_token(args.client_id, args.client_secret,
-                                     open_browser=not args.no_browser)
-    except (InputError, PublishError) as exc:
-        print(f"releasecast: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print("Refresh token (store it as the secret YOUTUBE_REFRESH_TOKEN):", file=sys.stderr)
-    print(token)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

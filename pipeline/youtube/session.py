@@ -12,10 +12,11 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
 
 from ..errors import PublishError
-from .youtube_client import ReplayableFileUpload as _Upload
-from .youtube_client import api_error, call, explain, upload_resumable
-from .youtube_config import RetryPolicy, YouTubeOptions
-from .youtube_metadata import VideoMetadata
+from ..retry import RetryPolicy
+from .client import ReplayableFileUpload as _Upload
+from .client import api_error, call, explain, upload_resumable
+from .config import CredentialNames, YouTubeOptions
+from .metadata import VideoMetadata
 
 log = logging.getLogger("releasecast.youtube")
 
@@ -29,10 +30,12 @@ class YouTubeSession:
     """The calls of one publication, each under the retry policy; ``step`` names the current
     one so an error can say what was being done."""
 
-    def __init__(self, youtube: Any, retry: RetryPolicy, note: Callable[[str], None]) -> None:
+    def __init__(self, youtube: Any, retry: RetryPolicy, note: Callable[[str], None],
+                 names: CredentialNames | None = None) -> None:
         self.youtube = youtube
         self.retry = retry
         self.note = note
+        self.names = names or CredentialNames()
         self.step = "connecting"
 
     def _call(self, what: str, request: Callable[[], Any],
@@ -104,7 +107,7 @@ class YouTubeSession:
                           f"custom thumbnails once verified; {_VERIFY_HELP}. The video is "
                           "published with YouTube's automatic thumbnail")
             else:
-                self.note(str(explain(exc, self.step)))
+                self.note(str(explain(exc, self.step, self.names)))
 
     def caption_languages(self, video_id: str) -> set[str]:
         listing = self._call("listing caption tracks", lambda: self.youtube.captions().list(

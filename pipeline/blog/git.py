@@ -5,15 +5,13 @@
   remote elsewhere never sees it, and every error text is scrubbed of it.
 * Git never prompts (``GIT_TERMINAL_PROMPT=0``): a rejected token is an error, not a hang.
 * The clone is shallow; a push rejected because someone else pushed first is recovered by
-  fetching, rebasing and pushing again, a bounded number of times with growing, jittered waits.
+  fetching, rebasing and pushing again, under the project's :class:`~pipeline.retry.RetryPolicy`.
 * Nothing changed means no commit: a re-run for the same release is a no-op.
 """
 
 from __future__ import annotations
 
 import base64
-import os
-import random
 import re
 import subprocess
 import time
@@ -21,7 +19,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import PublishError, ToolError
+from ..errors import PublishError
+from ..gitcmd import git_env, run_git
+from ..retry import RetryPolicy
+
+# Waits between push attempts: a rejected push is another run racing us, so a few attempts
+# with growing, jittered waits spread the racers out.
+PUSH_RETRY = RetryPolicy(attempts=5, initial_wait=1.0, max_wait=16.0)
 
 
 @dataclass(frozen=True)
@@ -50,21 +54,13 @@ class GitAuth:
         return f"AUTHORIZATION: basic {pair}"
 
     @property
+    def config(self) -> tuple[str, str]:
+        """The git setting that sends the token to this server, and nowhere else."""
+        return f"http.{self.server_url.rstrip('/')}/.extraheader", self.header
+
+    @property
     def secrets(self) -> list[str]:
         return [self.token, self.header.split()[-1]]
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Waits between push attempts: exponential, capped, with jitter so racers spread out."""
-
-    attempts: int = 5
-    initial: float = 1.0
-    cap: float = 16.0
-
-    def delay(self, failures: int) -> float:
-        base = min(self.cap, self.initial * 2 ** (failures - 1))
-        return base * random.uniform(0.5, 1.5)
 
 
 class Git:
@@ -77,26 +73,14 @@ class Git:
         self.identity = identity
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update({
-            "GIT_TERMINAL_PROMPT": "0",
-            "GCM_INTERACTIVE": "never",
-            "GIT_AUTHOR_NAME": self.identity.name,
-            "GIT_AUTHOR_EMAIL": self.identity.email,
-            "GIT_COMMITTER_NAME": self.identity.name,
-            "GIT_COMMITTER_EMAIL": self.identity.email,
-            "LC_ALL": "C",  # messages we recognise are the English ones
-        })
         config: list[tuple[str, str]] = [("credential.helper", "")]
         if self.auth:
-            prefix = self.auth.server_url.rstrip("/") + "/"
-            config.append((f"http.{prefix}.extraheader", self.auth.header))
-        count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
-        for offset, (key, value) in enumerate(config):
-            env[f"GIT_CONFIG_KEY_{count + offset}"] = key
-            env[f"GIT_CONFIG_VALUE_{count + offset}"] = value
-        env["GIT_CONFIG_COUNT"] = str(count + len(config))
-        return env
+            config.append(self.auth.config)
+        return git_env(
+            config,
+            GIT_AUTHOR_NAME=self.identity.name, GIT_AUTHOR_EMAIL=self.identity.email,
+            GIT_COMMITTER_NAME=self.identity.name, GIT_COMMITTER_EMAIL=self.identity.email,
+        )
 
     def scrub(self, text: str) -> str:
         for secret in self.auth.secrets if self.auth else []:
@@ -104,15 +88,10 @@ class Git:
         return text
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        try:
-            proc = subprocess.run(
-                ["git", *args], cwd=self.cwd, env=self.env(), capture_output=True, text=True,
-                check=False, timeout=600,
-            )
-        except FileNotFoundError:
-            raise ToolError("git is not installed (scripts/install-system-deps.sh)") from None
-        except subprocess.TimeoutExpired:
-            raise PublishError(f"git {args[0]} took longer than 10 minutes") from None
+        raw = run_git(args, cwd=self.cwd, env=self.env(), timeout=600, slow=PublishError)
+        proc = subprocess.CompletedProcess(raw.args, raw.returncode,
+                                           raw.stdout.decode("utf-8", "replace"),
+                                           raw.stderr.decode("utf-8", "replace"))
         if check and proc.returncode != 0:
             raise PublishError(f"git {args[0]} failed: {self.explain(proc.stderr)}")
         return proc
@@ -154,7 +133,7 @@ class BlogCheckout:
     remote_url: str
     branch: str
     exists_on_remote: bool
-    backoff: Backoff = field(default_factory=Backoff)
+    retry: RetryPolicy = PUSH_RETRY
     _paths: list[str] = field(default_factory=list)
     _message: str = ""
 
@@ -164,7 +143,7 @@ class BlogCheckout:
 
     @classmethod
     def clone(cls, remote_url: str, branch: str, dest: Path, *, auth: GitAuth | None = None,
-              identity: GitIdentity = ACTIONS_BOT, backoff: Backoff | None = None
+              identity: GitIdentity = ACTIONS_BOT, retry: RetryPolicy = PUSH_RETRY
               ) -> BlogCheckout:
         """Check out the tip of ``branch`` (depth 1); a branch that does not exist yet starts
         empty and is created by the first push."""
@@ -182,7 +161,7 @@ class BlogCheckout:
             git.run("fetch", "-q", "--depth=1", "origin",
                     f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
             git.run("checkout", "-q", "-B", branch, f"refs/remotes/origin/{branch}")
-        return cls(git, remote_url, branch, exists, backoff or Backoff())
+        return cls(git, remote_url, branch, exists, retry)
 
     def commit(self, paths: Iterable[str], message: str) -> str | None:
         """Stage ``paths`` (additions, changes and deletions under them) and commit.
@@ -201,7 +180,7 @@ class BlogCheckout:
 
     def push(self, on_retry: Callable[[str], None] | None = None) -> str:
         """Push the branch; on a race, fetch, rebase and retry. Returns the remote's tip."""
-        attempts = self.backoff.attempts
+        attempts = self.retry.attempts
         for attempt in range(1, attempts + 1):
             proc = self.git.run("push", "--porcelain", "origin",
                                 f"HEAD:refs/heads/{self.branch}", check=False)
@@ -214,7 +193,7 @@ class BlogCheckout:
                                    f"{self._refusal(proc)}")
             if attempt == attempts:
                 break
-            wait = self.backoff.delay(attempt)
+            wait = self.retry.wait(attempt)
             if on_retry:
                 on_retry(f"push rejected: {self.branch} moved on the remote; fetching, rebasing "
                          f"and retrying in {wait:.1f} s (attempt {attempt + 1} of {attempts})")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import InputError, PublishError
+from .errors import InputError, PublishError
 
 T = TypeVar("T")
 

@@ -1,4 +1,9 @@
-"""``releasecast serve``: the GitHub App's web process (webhooks, API, dashboard, metrics)."""
+"""The App's commands, ``releasecast serve`` (the web process: webhooks, API, dashboard,
+metrics) and ``releasecast worker`` (RQ workers publishing releases).
+
+The App registers them itself, as ``releasecast.commands`` entry points (pyproject.toml), so
+the pipeline's CLI lists them without importing the App.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from pipeline.errors import InputError
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
@@ -76,4 +81,25 @@ def serve(host: str, port: int, proxy_headers: bool, forwarded_allow_ips: str,
     )
 
 
-__all__ = ["serve"]
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@click.option("--name", help="Worker name (default: host and process id).")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes to run and supervise on this machine.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+@env_file_option
+def worker(burst: bool, name: str | None, processes: int, log_level: str,
+           env_file: Path | None) -> None:
+    """Take release jobs from the queue and publish them (settings from the environment)."""
+    from app.settings import Settings
+    from app.worker import run_worker
+
+    load_env_file(env_file)
+    settings = Settings.from_env(role="worker")
+    configure_logging(log_level)
+    run_worker(settings, burst=burst, name=name, processes=processes,
+               logging_level=log_level.upper())
+
+
+__all__ = ["load_env_file", "serve", "worker"]

@@ -1,9 +1,8 @@
 """From a release as the GitHub API describes it to the facts the pipeline writes about, and
-whether a site already has its post. Shared by the Action, backfill and the App worker."""
+whether a site already has its post. Shared by the Action and backfill."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ def facts_for(event: dict[str, Any], checkout: Path | None,
               warn: Callable[[str], None]) -> ReleaseFacts:
     """Facts from the checkout when it has the release's tag (commits, contributors,
     diffstat), else from the event alone, with a warning saying why."""
-    from ..facts import collect_facts
+    from . import collect_facts
 
     if checkout is not None and (checkout / ".git").exists():
         try:
@@ -36,10 +35,7 @@ def facts_for(event: dict[str, Any], checkout: Path | None,
 
 def existing_post(site: Path, config: Config, facts: ReleaseFacts) -> Path | None:
     """The site's post for this release, under any date, if it has one."""
+    from ..site import posts_for
     from ..site.slug import release_slug
 
-    posts = site / config.output.posts_dir
-    if not posts.is_dir():
-        return None
-    pattern = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}-{re.escape(release_slug(facts))}\.md")
-    return next((p for p in sorted(posts.iterdir()) if pattern.fullmatch(p.name)), None)
+    return next(iter(posts_for(site / config.output.posts_dir, release_slug(facts))), None)

@@ -1,9 +1,11 @@
 """Talking to the YouTube Data API: an authorized client, bounded retries, errors to act on.
 
-The client library makes exactly one attempt per call (``num_retries=0``); this module decides
-what is retried (5xx, 429, rate limits, dropped connections, timeouts), waits with exponential
-backoff and full jitter (tenacity), logs every retry with its reason and wait, and turns the
-failures that retrying cannot fix into one line saying what to do.
+The client library makes exactly one attempt per call (``num_retries=0``), and so does the
+HTTP layer under it for requests that are not idempotent (:class:`OnceHttp`); this module
+decides what is retried (5xx, 429, rate limits, dropped connections, timeouts) under the
+project's :class:`~pipeline.retry.RetryPolicy`, waits with exponential backoff and full jitter
+(tenacity), logs every retry with its reason and wait, and turns the failures that retrying
+cannot fix into one line saying what to do.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaFileUpload
 
 from ..errors import PublishError
-from .youtube_config import SCOPE, RetryPolicy, Transport, YouTubeAuth
+from ..retry import RetryPolicy
+from .config import SCOPE, CredentialNames, Transport, YouTubeAuth
 
 log = logging.getLogger("releasecast.youtube")
 T = TypeVar("T")
@@ -40,8 +43,62 @@ QUOTA_HELP = (
 TESTING_HELP = (
     "refresh tokens of OAuth apps left in Google's 'Testing' publishing status expire after "
     "7 days: set the OAuth consent screen to 'In production', create a new refresh token "
-    "(docs/youtube.md) and update the youtube-refresh-token secret"
+    "(docs/youtube.md) and update {refresh_token}"
 )
+# Bounded retries per step (one chunk, one call); the count restarts after progress.
+YOUTUBE_RETRY = RetryPolicy(attempts=8, initial_wait=1.0, max_wait=60.0)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class AnswerLost(Exception):
+    """A request that is not idempotent reached the server, and its answer did not come back:
+    it may or may not have been carried out. Deliberately not an ``OSError`` nor an
+    ``HTTPException``, which httplib2 would answer by sending the request again."""
+
+
+class _OnceMixin(http.client.HTTPConnection):
+    """Turns a lost answer to a POST into :class:`AnswerLost`.
+
+    httplib2 sends a request again, silently, when the connection closes before the answer
+    (it takes that for a stale keep-alive connection, whatever ``RETRIES`` says). For a POST
+    that stored something (a caption track, a playlist entry) that makes a second one; the
+    caller's own "is it already there?" check must decide instead.
+    """
+
+    _method = "GET"
+
+    def putrequest(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
+        self._method = method
+        super().putrequest(method, url, *args, **kwargs)
+
+    def getresponse(self) -> http.client.HTTPResponse:
+        try:
+            return super().getresponse()
+        except (http.client.HTTPException, ConnectionError) as exc:
+            if self._method in _IDEMPOTENT:
+                raise
+            self.close()
+            raise AnswerLost(f"{self._method}: the connection closed before the answer "
+                             f"({type(exc).__name__})") from exc
+
+
+class _OnceHTTPS(_OnceMixin, httplib2.HTTPSConnectionWithTimeout):
+    pass
+
+
+class _OnceHTTP(_OnceMixin, httplib2.HTTPConnectionWithTimeout):
+    pass
+
+
+class OnceHttp(httplib2.Http):
+    """``httplib2.Http`` that never sends a non-idempotent request twice by itself."""
+
+    def request(self, uri: str, method: str = "GET", body: Any = None, headers: Any = None,
+                redirections: int = httplib2.DEFAULT_MAX_REDIRECTS,
+                connection_type: Any = None) -> Any:
+        if connection_type is None:
+            connection_type = _OnceHTTPS if uri.lower().startswith("https:") else _OnceHTTP
+        return super().request(uri, method, body, headers, redirections, connection_type)
 
 
 def build_youtube(auth: YouTubeAuth, transport: Transport | None = None) -> Any:
@@ -58,7 +115,7 @@ def build_youtube(auth: YouTubeAuth, transport: Transport | None = None) -> Any:
         token_uri=auth.token_uri,
     )
     transport = transport or Transport()
-    raw = httplib2.Http(ca_certs=transport.ca_certs, timeout=transport.timeout)
+    raw = OnceHttp(ca_certs=transport.ca_certs, timeout=transport.timeout)
     # Resumable uploads answer "308 Resume Incomplete": not a redirect to follow.
     raw.redirect_codes = raw.redirect_codes - {308}
     authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=raw)
@@ -73,9 +130,10 @@ class ReplayableFileUpload(MediaFileUpload):
     """A resumable file upload whose chunks are sent as bytes, not as a stream slice.
 
     A request can be sent twice without the caller seeing it: ``AuthorizedHttp`` repeats it
-    after refreshing an expired token, and httplib2 repeats it once on a stale connection. A
-    stream slice is spent after the first send, so the repeat would carry an empty body under
-    the chunk's Content-Length; bytes can be sent again. Costs one chunk of memory.
+    after refreshing an expired token, and httplib2 repeats an idempotent one (a chunk's PUT)
+    on a stale connection. A stream slice is spent after the first send, so the repeat would
+    carry an empty body under the chunk's Content-Length; bytes can be sent again. Costs one
+    chunk of memory.
     """
 
     def has_stream(self) -> bool:
@@ -92,6 +150,7 @@ _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     http.client.HTTPException,  # incomplete read, bad status line
     httplib2.ServerNotFoundError,
     google.auth.exceptions.TransportError,  # the token endpoint was unreachable
+    AnswerLost,  # retried after asking whether it was done (see call's already_done)
 )
 
 
@@ -141,12 +200,15 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def explain(exc: BaseException, what: str) -> PublishError:
-    """One line for the user: what failed and what to do about it."""
+def explain(exc: BaseException, what: str, names: CredentialNames | None = None
+            ) -> PublishError:
+    """One line for the user: what failed and what to do about it; credentials are named as
+    the user knows them (``names``)."""
+    names = names or CredentialNames()
     if isinstance(exc, google.auth.exceptions.RefreshError):
-        return PublishError(_explain_refresh(exc))
+        return PublishError(_explain_refresh(exc, names))
     if isinstance(exc, HttpError) and not is_transient(exc):
-        return PublishError(_explain_http(api_error(exc), what))
+        return PublishError(_explain_http(api_error(exc), what, names))
     if is_transient(exc):
         return PublishError(
             f"YouTube: {what} kept failing ({describe(exc)}); retries are used up. Re-run the "
@@ -155,21 +217,22 @@ def explain(exc: BaseException, what: str) -> PublishError:
     return PublishError(f"YouTube: {what} failed: {describe(exc)}")
 
 
-def _explain_refresh(exc: google.auth.exceptions.RefreshError) -> str:
+def _explain_refresh(exc: google.auth.exceptions.RefreshError, names: CredentialNames) -> str:
     text = str(exc.args[0]) if exc.args else str(exc)
     if "invalid_grant" in text:
         return ("YouTube: the refresh token was rejected (invalid_grant: revoked or expired); "
-                + TESTING_HELP + ". It is also revoked when the Google account's password "
-                "changes or the app's access is removed")
+                + TESTING_HELP.format(refresh_token=names.refresh_token)
+                + ". It is also revoked when the Google account's password changes or the "
+                "app's access is removed")
     if "invalid_client" in text or "unauthorized_client" in text:
         return ("YouTube: the OAuth client was rejected (invalid_client): check "
-                "youtube-client-id and youtube-client-secret against Google Cloud console > "
+                f"{names.client_id} and {names.client_secret} against Google Cloud console > "
                 "APIs & Services > Credentials, and that the refresh token was made with "
                 "this client")
     return f"YouTube: could not refresh the access token: {' '.join(text.split())[:200]}"
 
 
-def _explain_http(error: ApiError, what: str) -> str:
+def _explain_http(error: ApiError, what: str, names: CredentialNames) -> str:
     reason = error.reason
     if reason == "quotaExceeded":
         return f"YouTube: the API project's quota is used up (quotaExceeded) during {what}; " \
@@ -189,7 +252,7 @@ def _explain_http(error: ApiError, what: str) -> str:
                 "create one at https://www.youtube.com/create_channel, then a new refresh token")
     if error.status == 401:
         return ("YouTube: the access token was refused even after refreshing it (HTTP 401); "
-                "check that the refresh token belongs to youtube-client-id")
+                f"check that the refresh token belongs to {names.client_id}")
     detail = f" {reason}" if reason else ""
     message = f": {error.message}" if error.message else ""
     return f"YouTube: {what} was refused (HTTP {error.status}{detail}){message}"

@@ -1,11 +1,11 @@
 """Publishing the reel to YouTube, exactly once, through network faults.
 
 :func:`publish_to_youtube` uploads the reel with the resumable protocol (chunks, resume from
-what the server holds, bounded backoff), adds caption tracks, the thumbnail and a playlist
-entry, and records the video in the post (front matter ``youtube_id``/``youtube_url`` and an
-embedded player).
+what the server holds, bounded backoff) and adds caption tracks, the thumbnail and a playlist
+entry. It runs before the post is written: the site stage then records the video in the post
+(front matter ``youtube_id``/``youtube_url`` and an embedded player).
 
-Exactly once, in three layers:
+Exactly once, in four layers:
 
 1. **The post.** A video recorded in the post's front matter is never uploaded again; the site
    stage keeps these keys when it rebuilds the post, so a re-run of the workflow stops here
@@ -17,52 +17,37 @@ Exactly once, in three layers:
    release (``releasecast-<hash of repository@tag>``) and adopts it. This costs 3 quota units
    (channels.list, playlistItems.list, videos.list) against 100 for ``search.list``, and the
    uploads playlist lists a new video without the delay of the search index.
+4. **Each insert.** A caption track or playlist entry whose answer was lost is looked up before
+   it is sent again; the HTTP layer never re-sends such a request by itself
+   (:class:`pipeline.youtube.client.OnceHttp`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import InputError, PublishError
+from ..retry import RetryPolicy
 from ..structure import ReleaseFacts, Story
-from .youtube_config import (
-    ENDPOINT_ENV,
-    GOOGLE_TOKEN_URI,
-    INPUT_NAMES,
-    TOKEN_URI_ENV,
-    RetryPolicy,
-    Transport,
-    YouTubeAuth,
-    YouTubeOptions,
-    options_from_inputs,
-)
-from .youtube_metadata import VideoMetadata, is_short, render_metadata
-from .youtube_post import RecordedVideo, embed_youtube, recorded_video, watch_url
+from .config import Transport, YouTubeAuth, YouTubeOptions
+from .metadata import VideoMetadata, is_short, render_metadata
+from .post import RecordedVideo, recorded_video, watch_url
 
 log = logging.getLogger("releasecast.youtube")
 
 __all__ = [
-    "ENDPOINT_ENV",
-    "INPUT_NAMES",
-    "TOKEN_URI_ENV",
     "RecordedVideo",
     "ReelUpload",
-    "RetryPolicy",
     "Transport",
     "YouTubeAuth",
     "YouTubeOptions",
-    "YouTubeStep",
     "YouTubeVideo",
-    "embed_youtube",
-    "options_from_inputs",
     "publish_to_youtube",
     "recorded_video",
-    "upload_from_build",
 ]
 
 _AUDIT_HELP = (
@@ -75,10 +60,11 @@ _AUDIT_HELP = (
 
 @dataclass(frozen=True)
 class ReelUpload:
-    """What to publish: the reel, the post that records it, and the release it is about."""
+    """What to publish: the reel, the release it is about, and the post of an earlier run (it
+    may record the video already)."""
 
     video: Path
-    post: Path
+    post: Path | None
     facts: ReleaseFacts
     story: Story
     duration: float
@@ -97,25 +83,10 @@ class YouTubeVideo:
     privacy: str | None = None  # as YouTube reports it (None when not asked)
     warnings: list[str] = field(default_factory=list)
 
-
-def upload_from_build(build: Any, *, post_url: str | None = None,
-                      video: Path | None = None) -> ReelUpload:
-    """The upload for a :class:`pipeline.build.BuildResult` (before its cleanup)."""
-    reel = build.reel
-    if reel is None:
-        raise InputError("YouTube: this build made no reel (reel.enabled is false)")
-    captions: dict[str, Path] = {}
-    for lang, track in {reel.language: reel, **build.dubs}.items():
-        path = track.captions_vtt or track.captions_srt
-        if path is not None:
-            captions[lang] = path
-    covers = [p for p in build.output.images if p.name == "cover.png"]
-    return ReelUpload(
-        video=video or reel.video, post=build.site / build.output.post, facts=build.facts,
-        story=build.story, duration=reel.duration, width=reel.width, height=reel.height,
-        captions=captions, thumbnail=build.site / covers[0] if covers else None,
-        post_url=post_url,
-    )
+    @property
+    def record(self) -> RecordedVideo:
+        """What the post records (the site stage writes it)."""
+        return RecordedVideo(self.id, self.url)
 
 
 def publish_to_youtube(
@@ -127,20 +98,22 @@ def publish_to_youtube(
     retry: RetryPolicy | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> YouTubeVideo:
-    """Upload the reel unless this release already has its video; record it in the post."""
+    """Upload the reel unless this release already has its video (in the post or among the
+    channel's uploads); nothing is written here."""
     options = options or YouTubeOptions()
-    retry = retry or RetryPolicy()
+    from .client import YOUTUBE_RETRY
+
+    retry = retry or YOUTUBE_RETRY
     warnings: list[str] = []
 
     def note(message: str) -> None:
         warnings.append(message)
         (warn or log.warning)(message)
 
-    recorded = recorded_video(upload.post)
-    if recorded is not None:
+    recorded = recorded_video(upload.post) if upload.post is not None else None
+    if recorded is not None and upload.post is not None:
         log.info("YouTube: %s already has video %s; not uploading again", upload.post.name,
                  recorded.id)
-        embed_youtube(upload.post, recorded.id, recorded.url)  # a rebuilt post gets its player
         return YouTubeVideo(recorded.id, recorded.url, created=False, warnings=warnings)
 
     _check_files(upload)
@@ -150,12 +123,12 @@ def publish_to_youtube(
         privacy=options.privacy, publish_at=options.publish_at, templates=options.templates,
     )
     try:  # the Google libraries come with the `youtube` extra, imported only when used
-        from .youtube_client import build_youtube, explain
-        from .youtube_session import YouTubeSession
+        from .client import build_youtube, explain
+        from .session import YouTubeSession
     except ImportError as exc:
         raise InputError(f"YouTube upload needs the youtube extra ({exc.name} is missing): "
                          "pip install 'releasecast[youtube]'") from None
-    session = YouTubeSession(build_youtube(auth, transport), retry, note)
+    session = YouTubeSession(build_youtube(auth, transport), retry, note, auth.names)
     try:
         existing = session.find_upload(metadata.marker)
         if existing is not None:
@@ -173,64 +146,9 @@ def publish_to_youtube(
     except PublishError:
         raise
     except Exception as exc:
-        raise explain(exc, session.step) from None
-    embed_youtube(upload.post, video.id, video.url)
+        raise explain(exc, session.step, auth.names) from None
     log.info("YouTube: %s %s", "uploaded" if video.created else "recorded", video.url)
     return video
-
-
-class TextInputs(Protocol):
-    """The Action's inputs (:class:`pipeline.runner.Inputs`)."""
-
-    def text(self, name: str) -> str: ...
-
-
-@dataclass
-class YouTubeStep:
-    """The YouTube part of a publishing run, configured from the Action's inputs.
-
-    ``publish(build, post_url=...)`` runs between the build and the commit, so the post that
-    is committed already records the video; ``video`` holds the result afterwards.
-    """
-
-    auth: YouTubeAuth
-    options: YouTubeOptions
-    transport: Transport = field(default_factory=Transport)
-    video: YouTubeVideo | None = None
-
-    @classmethod
-    def from_inputs(cls, inputs: TextInputs,
-                    env: Mapping[str, str] | None = None) -> YouTubeStep | None:
-        """None when no YouTube secret is given (the step is off); an error naming the missing
-        input when only some are. ``inputs.text(name)`` is an input's value, "" when unset."""
-        env = os.environ if env is None else env
-        client_id = inputs.text("youtube-client-id").strip()
-        client_secret = inputs.text("youtube-client-secret").strip()
-        refresh_token = inputs.text("youtube-refresh-token").strip()
-        options = {"privacy": inputs.text("youtube-privacy"),
-                   "playlist": inputs.text("youtube-playlist"),
-                   "publish_at": inputs.text("youtube-publish-at")}
-        if not (client_id or client_secret or refresh_token):
-            return None
-        auth = YouTubeAuth(client_id, client_secret, refresh_token,  # names what is missing
-                           token_uri=env.get(TOKEN_URI_ENV) or GOOGLE_TOKEN_URI)
-        return cls(auth, options_from_inputs(**options),
-                   Transport(api_endpoint=env.get(ENDPOINT_ENV) or None,
-                             ca_certs=env.get("HTTPLIB2_CA_CERTS") or None))
-
-    def secrets(self) -> list[str]:
-        """Values to mask in the runner's log."""
-        return [self.auth.client_secret, self.auth.refresh_token]
-
-    def publish(self, build: Any, *, post_url: str | None = None,
-                warn: Callable[[str], None] | None = None) -> YouTubeVideo:
-        self.video = publish_to_youtube(upload_from_build(build, post_url=post_url), self.auth,
-                                        self.options, transport=self.transport, warn=warn)
-        return self.video
-
-    @property
-    def url(self) -> str:
-        return self.video.url if self.video else ""
 
 
 def _check_files(upload: ReelUpload) -> None:
