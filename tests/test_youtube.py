@@ -309,6 +309,20 @@ def test_lost_caption_answer_is_not_repeated(yt: FakeYouTube, upload: ReelUpload
     assert result.warnings == []
 
 
+def test_lost_insert_answers_are_looked_up_not_sent_again(yt: FakeYouTube, upload: ReelUpload):
+    """YouTube stored the caption track and the playlist entry, then the connection dropped
+    before the answer: no library re-sends the POST; our own lookup finds what is there."""
+    yt.fail("captions", 1, "drop-response")
+    yt.fail("playlist", 1, "drop-response")
+    result = _publish(yt, upload, playlist_id="PLreleasecast0000000000000000000")
+    assert sorted(c.language for c in yt.captions) == ["en", "es"]
+    assert yt.playlist_items == [("PLreleasecast0000000000000000000", result.id)]
+    assert yt.count("captions") == 2, "one POST per language, none repeated"
+    assert yt.count("playlist") == 1
+    assert yt.called("captions.list") >= 1 and yt.called("playlistItems.list") >= 1
+    assert result.warnings == []
+
+
 def test_quota_exceeded_says_when_to_retry(yt: FakeYouTube, upload: ReelUpload):
     yt.fail("start", 1, "quota")
     before = upload.post.read_text()

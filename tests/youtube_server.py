@@ -187,8 +187,8 @@ class FakeYouTube:
         kinds: "start" (resumable session start), "chunk" (a chunk PUT carrying data),
         "status" (a status query), "captions", "thumbnail", "playlist", "token".
         faults: "drop" (reset the connection halfway through the body), "drop-response"
-        (store everything, then reset instead of answering), "stall" (store, answer after
-        STALL_SECONDS), "500", "503", "expire-token" (the access token dies: 401), "quota"
+        (store everything, then reset instead of answering: chunks, captions, playlist),
+        "stall" (store, answer after STALL_SECONDS), "500", "503", "expire-token" (the access token dies: 401), "quota"
         (403 quotaExceeded), "upload-limit" (400 uploadLimitExceeded).
         """
         self._faults[(kind, ordinal)] = fault
@@ -651,6 +651,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._video_or_404(video_id) is None:
             return
         self.fake.playlist_items.append((playlist, video_id))
+        if fault == "drop-response":
+            raise _Abort
         self._json(200, {"kind": "youtube#playlistItem", "id": secrets.token_hex(8),
                          "snippet": snippet})
 
