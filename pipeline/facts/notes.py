@@ -72,6 +72,11 @@ _LINK_REFS_TAIL = re.compile(
     r"(?:\s*\(\[(?:#\d+|[0-9a-f]{7,40})\]\([^)\s]+\)\))+"
     r"(?:,?\s+closes\s+(?:\[#\d+\]\([^)\s]+\)[,\s]*)+)?\s*$"
 )
+# Ant Design's "Text。[#12](url) [#13](url) [@user](url)": bare links at the end.
+_BARE_LINKS_TAIL = re.compile(
+    rf"(?:\s*,?\s*\[#\d+\]\([^)\s]+\))+(?:\s*,?\s*\[@{LOGIN}\]\([^)\s]*\))*\s*$"
+)
+_BARE_LINK = re.compile(rf"\[(?:#(?P<pr>\d+)|@(?P<login>{LOGIN}))\]\((?P<url>[^)\s]*)\)")
 _LINK_REF = re.compile(r"\(\[(?P<label>#\d+|[0-9a-f]{7,40})\]\((?P<url>[^)\s]+)\)\)")
 _TAIL_WINDOW = 1200
 # "(#12)", "(#12, #13)", "#12" at the end (also what roles and gh-12 became).
@@ -448,6 +453,14 @@ def _tail(text: str) -> _Tail | None:
         pr, url = (int(first["label"][1:]), first["url"]) if first else (None, None)
         return (text[:refs.start()].rstrip(), None, pr, url,
                 [int(r["label"][1:]) for r in numbered])
+    bare = _BARE_LINKS_TAIL.search(text)
+    if bare:
+        links = list(_BARE_LINK.finditer(bare.group()))
+        numbers = [int(m["pr"]) for m in links if m["pr"]]
+        logins = [m["login"] for m in links if m["login"]]
+        url = next(m["url"] for m in links if m["pr"])
+        return (text[:bare.start()].rstrip(), logins[0] if len(logins) == 1 else None,
+                numbers[0], url, numbers)
     plain = _PLAIN_REFS_TAIL.search(text)
     if plain:
         numbers = [int(n) for n in _NUMBER_REF.findall(plain.group())]
