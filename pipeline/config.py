@@ -60,14 +60,27 @@ class ReelOptions(_Section):
     min_duration: Annotated[float, Field(ge=5, le=60)] = 15.0
     max_items: Annotated[int, Field(ge=1, le=10)] = 3  # bullets per slide
     crossfade: Annotated[float, Field(ge=0, le=2)] = 0.5
-    zoom: bool = False  # gentle Ken Burns zoom on each slide (costs render time)
-    captions: bool = True  # burn captions into the video (sidecar VTT/SRT always written)
+    # A slow zoom on each slide: every frame then differs, so the reel costs a frame-by-frame
+    # encode (several times the default's render time).
+    zoom: bool = False
+    # Burned-in captions: "words" (short phrases as they are spoken, the word being spoken in
+    # the accent colour), "sentences" (each cue whole) or "off"; VTT/SRT are always written.
+    captions: Literal["words", "sentences", "off"] = "words"
+    # "variable": each distinct frame is encoded once and held until the next (most of a reel
+    # is still); "constant": 30 fps, for platforms that want it.
+    frame_rate: Literal["variable", "constant"] = "variable"
     music: Path | None = None  # background music file, ducked under the voice
     music_volume: Annotated[float, Field(ge=0, le=1)] = 0.2
     crf: Annotated[int, Field(ge=0, le=51)] = 23
     preset: Literal[
         "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
     ] = "veryfast"
+
+    @field_validator("captions", mode="before")
+    @classmethod
+    def _captions_switch(cls, value: Any) -> Any:
+        # `captions: true/false` (the older switch) still means words/off
+        return {True: "words", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
 
 class VoiceOptions(_Section):

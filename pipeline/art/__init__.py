@@ -16,7 +16,7 @@ from PIL import Image
 from ..config import Brand
 from ..errors import InputError
 from ..structure import Artwork, ReleaseFacts, Slide, SlideKind, Story
-from .captions import CAPTION_BOTTOM, burn_caption
+from .captions import CAPTION_BOTTOM, burn_caption, caption_strip
 from .cards import COVER_SIZE, SOCIAL_CARD_SIZE, render_cover, render_social_card
 from .scene import Scene
 from .slides import CAPTION_TOP, CAPTION_ZONE, SLIDE_SIZE, SlideFacts, slide_scene
@@ -31,6 +31,7 @@ __all__ = [
     "SOCIAL_CARD_SIZE",
     "Scene",
     "burn_caption",
+    "caption_strip",
     "load_scene",
     "render_artwork",
 ]

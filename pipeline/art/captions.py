@@ -3,7 +3,12 @@
 The caption sits in the slide's caption zone (bottom 30 %), centred between the top of that zone
 and the bottom 12 %, where YouTube Shorts and similar players draw their own controls: at least
 56 px bold white text, at most three lines, on a rounded translucent dark box. The reel stage
-calls :func:`burn_caption` once per cue, so it only redraws the caption's own strip.
+calls :func:`burn_caption` once per caption it shows, so it only redraws the caption's own strip.
+
+A phrase caption (``words``: the reel's ``captions: words``) is a few words in larger type, the
+word being spoken in the accent colour (when it reads on the dark box, else in yellow).
+Right-to-left phrases are shown without the highlight: their words' positions come from the
+bidi reordering, which a per-word overdraw would get wrong.
 """
 
 from __future__ import annotations
@@ -12,51 +17,107 @@ from PIL import Image
 
 from ..config import Brand
 from ..errors import InputError
+from .bidi import has_rtl
 from .fonts import Weight, font_chain
-from .paint import rounded_rect
+from .line import draw_line, line_width
+from .paint import RGB, contrast, hex_rgb, rounded_rect
 from .slides import CAPTION_TOP, SLIDE_SIZE
-from .text import draw_block, fit_text
+from .text import TextBlock, draw_block, fit_text
 
 CAPTION_BOTTOM = round(SLIDE_SIZE[1] * 0.88)  # 1690: below here the player's UI sits
 CAPTION_MAX_SIZE = 66
 CAPTION_MIN_SIZE = 56
 CAPTION_MAX_LINES = 3
+PHRASE_MAX_SIZE = 84
+PHRASE_MAX_LINES = 2
 _SIDE = 56  # box distance from the frame's sides
 _PAD_X, _PAD_Y = 36, 26
 _BOX_ALPHA = 0.72
 _TEXT = (255, 255, 255)
 _BOX = (0, 0, 0)
+_FALLBACK_HIGHLIGHT = (250, 204, 21)
 
 
-def burn_caption(slide: Image.Image, text: str, brand: Brand, *, language: str = "") -> Image.Image:
+def burn_caption(slide: Image.Image, text: str, brand: Brand, *, language: str = "",
+                 words: tuple[str, ...] = (), spoken: int = -1) -> Image.Image:
     """A new 1080x1920 RGB image: ``slide`` with ``text`` burned into its caption zone.
 
     Text that would need more than three lines at 56 px ends in "…"; cues should be a sentence
-    or so. ``language`` picks the CJK glyph forms (see :mod:`pipeline.art.fonts`).
+    or so. ``language`` picks the CJK glyph forms (see :mod:`pipeline.art.fonts`). With
+    ``words`` (``text`` is their phrase), the phrase is set larger and ``words[spoken]`` is
+    highlighted.
     """
     if slide.size != SLIDE_SIZE:
         raise InputError(f"burn_caption: expected a {SLIDE_SIZE[0]}x{SLIDE_SIZE[1]} slide, "
                          f"got {slide.width}x{slide.height}")
     result = slide.convert("RGB") if slide.mode != "RGB" else slide.copy()
+    strip = caption_strip(result, text, brand, language=language, words=words, spoken=spoken)
+    if strip is not None:
+        result.paste(*strip)
+    return result
+
+
+def caption_strip(slide: Image.Image, text: str, brand: Brand, *, language: str = "",
+                  words: tuple[str, ...] = (), spoken: int = -1
+                  ) -> tuple[Image.Image, tuple[int, int]] | None:
+    """What :func:`burn_caption` pastes: the caption's strip (drawn over ``slide``'s pixels
+    there) and where it goes; None for an empty caption. The reel keeps strips: the caption
+    zone of a slide never changes while its parts move."""
     text = " ".join(text.split())
     if not text:
-        return result
+        return None
     chain = font_chain(Weight.BOLD, brand_font=brand.font, language=language)
     inner_width = SLIDE_SIZE[0] - 2 * _SIDE - 2 * _PAD_X
     zone_height = CAPTION_BOTTOM - CAPTION_TOP
     block = fit_text(text, chain, inner_width, zone_height - 2 * _PAD_Y,
-                     max_size=CAPTION_MAX_SIZE, min_size=CAPTION_MIN_SIZE,
-                     max_lines=CAPTION_MAX_LINES, line_spacing=1.18)
+                     max_size=PHRASE_MAX_SIZE if words else CAPTION_MAX_SIZE,
+                     min_size=CAPTION_MIN_SIZE,
+                     max_lines=PHRASE_MAX_LINES if words else CAPTION_MAX_LINES,
+                     line_spacing=1.18)
     box_width = round(min(block.width, inner_width) + 2 * _PAD_X)
     box_height = round(block.height + 2 * _PAD_Y)
     left = (SLIDE_SIZE[0] - box_width) // 2
     top = CAPTION_TOP + (zone_height - box_height) // 2
     # Work on the caption strip only: compositing a whole 1080x1920 frame costs more than the
     # text itself.
-    strip = result.crop((left, top, left + box_width, top + box_height))
+    strip = slide.crop((left, top, left + box_width, top + box_height))
     rounded_rect(strip, (0, 0, box_width, box_height), min(32, box_height // 4), _BOX,
                  alpha=_BOX_ALPHA)
     draw_block(strip, block, _PAD_X, _PAD_Y, box_width - 2 * _PAD_X, fill=_TEXT,
                align="center")
-    result.paste(strip, (left, top))
-    return result
+    if 0 <= spoken < len(words) and not has_rtl(text):
+        _highlight(strip, block, text, words, spoken, box_width - 2 * _PAD_X,
+                   _highlight_colour(brand))
+    return strip, (left, top)
+
+
+def _highlight_colour(brand: Brand) -> RGB:
+    accent = hex_rgb(brand.colors.accent)
+    return accent if contrast(accent, _BOX) >= 7 else _FALLBACK_HIGHLIGHT
+
+
+def _highlight(strip: Image.Image, block: TextBlock, text: str, words: tuple[str, ...],
+               spoken: int, width: float, colour: RGB) -> None:
+    """Draw ``words[spoken]`` again in ``colour`` exactly over where ``draw_block`` put it
+    (a left-to-right line, centred: its x is the width of the text before it)."""
+    start = -1
+    for word in words[: spoken + 1]:
+        start = text.find(word, start + 1)
+        if start < 0:
+            return
+    end = start + len(words[spoken])
+    cursor = 0
+    for i, line in enumerate(block.lines):
+        at = text.find(line, cursor)
+        if at < 0:
+            return  # an ellipsized line: nothing to highlight reliably
+        cursor = at + len(line)
+        if not at <= start < cursor:
+            continue
+        line_w = line_width(line, block.chain, block.size)
+        x = _PAD_X + (width - line_w) / 2
+        before = line[: start - at]
+        baseline = _PAD_Y + block.ascent + i * block.line_height
+        draw_line(strip, line[start - at: min(end, cursor) - at], block.chain, block.size,
+                  x + line_width(before, block.chain, block.size), baseline, colour)
+        return

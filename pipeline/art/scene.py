@@ -46,33 +46,73 @@ class Part:
     box: Box = (0, 0, 0, 0)  # where the part draws at rest, found when the scene is built
 
 
-@dataclass
+@dataclass(eq=False)
 class Scene:
     base: Image.Image  # RGB, everything that never moves
     parts: list[Part] = field(default_factory=list)
     kind: str = ""  # the SlideKind's value; "" for a picture that is not a drawn slide
     narration: list[str] = field(default_factory=list)  # the sentences the story wrote for it
+    _drawn: dict[tuple[str, float, float], Image.Image] = field(default_factory=dict,
+                                                                 repr=False)
 
-    def render(self, looks: dict[str, Look] | None = None) -> Image.Image:
-        """The slide at one moment: ``looks`` by part key; parts not named are at rest."""
+    def render(self, looks: dict[str, Look] | None = None, box: Box | None = None
+               ) -> Image.Image:
+        """The slide at one moment: ``looks`` by part key (parts not named are at rest);
+        only ``box`` of it when given (the same pixels as that box of the whole picture)."""
         looks = looks or {}
-        image = self.base.copy()
+        box = box or (0, 0, self.base.width, self.base.height)
+        image = self.base.crop(box)
         for part in self.parts:
             look = looks.get(part.key, REST)
-            if look.opacity <= 0:
+            if look.opacity <= 0 or not _meets(self.extent(part, look), box):
                 continue
-            left, top, right, bottom = part.box
-            region = (left, top, right, min(self.base.height, bottom + look.rise))
-            under = image.crop(region)
-            drawn = under.copy()
-            part.paint(drawn, -left, -top + look.rise, look)
-            image.paste(drawn if look.opacity >= 1 else Image.blend(under, drawn, look.opacity),
-                        region[:2])
+            drawn = self._part(part, look)
+            left, top, right, bottom = self.extent(part, look)
+            at = (left - box[0], top - box[1])
+            if look.opacity < 1:
+                under = image.crop((at[0], at[1], at[0] + right - left, at[1] + bottom - top))
+                drawn = Image.blend(under, drawn, look.opacity)
+            image.paste(drawn, at)
         return image
+
+    def extent(self, part: Part, look: Look) -> Box:
+        """Where the part draws with ``look`` (it enters from below its place)."""
+        left, top, right, bottom = part.box
+        return (left, top + look.rise, right, bottom + look.rise)
+
+    def _part(self, part: Part, look: Look) -> Image.Image:
+        """The part's box drawn at rest position with ``look``'s emphasis and count.
+
+        Drawn parts are kept: an entry only moves and fades the same picture, and an emphasis
+        between two of the three levels (-1, 0, 1) blends the two, the same as mixing their
+        colours. (Moving a part a few px carries the backdrop under its box along; the
+        backdrop is a smooth gradient there, and the part lands exactly in place.)
+        """
+        emphasis = look.emphasis
+        if emphasis in (-1.0, 0.0, 1.0):
+            return self._draw(part, emphasis, look.count)
+        low = -1.0 if emphasis < 0 else 0.0
+        return Image.blend(self._draw(part, low, look.count),
+                           self._draw(part, low + 1, look.count), emphasis - low)
+
+    def _draw(self, part: Part, emphasis: float, count: float) -> Image.Image:
+        key = (part.key, emphasis, count)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            if len(self._drawn) > 64:  # counting numbers make many; none is needed again
+                self._drawn.clear()
+            drawn = self.base.crop(part.box)
+            part.paint(drawn, -part.box[0], -part.box[1], Look(emphasis=emphasis, count=count))
+            self._drawn[key] = drawn
+        return drawn
 
     @property
     def keys(self) -> list[str]:
         return [part.key for part in self.parts]
+
+
+def _meets(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def build_scene(base: Image.Image, parts: Sequence[Part], *, kind: str = "",

@@ -1,27 +1,37 @@
-"""The reel stage: slides + narration → a 1080x1920 H.264/AAC MP4, in one ffmpeg process."""
+"""The reel stage: slides + narration → a 1080x1920 H.264/AAC MP4.
+
+One path for every reel (the main one and each dubbed one): the timeline is walked frame by
+frame as keys (:mod:`.frames`), each distinct picture is drawn once with Pillow and encoded
+once; with ``reel.frame_rate: variable`` it is held until the next change, with ``constant``
+it is repeated at 30 fps. The soundtrack is encoded by ffmpeg meanwhile, and both are muxed.
+"""
 
 from __future__ import annotations
 
-import math
-import os
+import contextlib
+import queue
 import tempfile
+import threading
 from pathlib import Path
 
+import av
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..art import SLIDE_SIZE, Scene, load_scene
 from ..config import Brand, ReelOptions
-from ..errors import InputError, ToolError
+from ..errors import InputError
 from ..structure import Narration, Reel
-from ..voice import loudness
 from ..voice.timeline import FPS, to_frames
-from . import graph
-from .encode import (
-    ProgressCallback,
-    audio_codec_args,
-    container_args,
-    run_ffmpeg,
-    video_codec_args,
-)
-from .segments import slide_spans
-from .stills import prepare_stills
+from .audio import soundtrack
+from .cues import captions
+from .encode import ProgressCallback, VideoWriter, finish_audio, mux, start_audio
+from .frames import Painter, Timeline
+from .motion import slide_motion
+from .spans import slide_spans
+
+# Frames drawn (and converted to 4:2:0) ahead of the encoder: Pillow, swscale and x264 release
+# the GIL, so drawing the next frames overlaps encoding this one.
+_AHEAD = 4
 
 
 def render_reel(
@@ -36,8 +46,9 @@ def render_reel(
     """Render the reel to ``out`` (replaced only once complete).
 
     Slides follow ``narration.slides``; ``options.crossfade`` must be the crossfade the
-    narration was timed for. With ``options.captions`` each sentence is burned into its slide
-    while it is spoken. ``progress`` receives the fraction encoded (0..1).
+    narration was timed for. A slide drawn by the art stage moves with the narration (its
+    ``.scene.json``); any other image is shown still. ``progress`` receives the fraction
+    rendered (0..1).
     """
     if len(slides) != len(narration.slides):
         raise InputError(
@@ -46,9 +57,18 @@ def render_reel(
         )
     if not narration.audio.is_file():
         raise InputError(f"narration audio not found: {narration.audio}")
-    spans = slide_spans(narration, options.crossfade, captions=options.captions)
-    total_frames = to_frames(narration.duration)
-    music, music_gain = _music(options, total_frames / FPS)
+    spans = slide_spans(narration, options.crossfade)
+    total = to_frames(narration.duration)
+    seconds = total / FPS
+    track = soundtrack(narration.audio, options, seconds)
+    scenes = [_scene(path, index) for index, path in enumerate(slides)]
+    motions = [
+        slide_motion(scene, span, [cue for cue in narration.cues if cue.slide == index])
+        for index, (scene, span) in enumerate(zip(scenes, spans, strict=True))
+    ]
+    timeline = Timeline(spans, motions, captions(narration.cues, spans, options.captions),
+                        zoom=options.zoom)
+    painter = Painter(scenes, spans, brand or Brand(), narration.language)
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -56,38 +76,88 @@ def render_reel(
     except OSError as exc:
         raise InputError(f"cannot write the reel into {out.parent}: {exc.strerror}") from None
     with scratch as tmp:
-        plain, captioned = prepare_stills(slides, narration, spans, brand or Brand(), Path(tmp))
-        stills = [
-            [plain[i] if seg.caption is None else captioned[seg.caption] for seg in span.segments]
-            for i, span in enumerate(spans)
-        ]
-        command = graph.build(spans, stills, narration.audio, sequence_dir=Path(tmp),
-                              zoom=options.zoom, music=music, music_gain_db=music_gain,
-                              total_frames=total_frames)
-        pattern = graph.sequence_pattern(Path(tmp))
-        for number, still in enumerate(command.sequence):
-            # links, not copies: the slides from the art stage are used as they are
-            os.symlink(still.resolve(), pattern % number)
-        run_ffmpeg(
-            [*command.args, "-filter_complex", ";".join(command.graph),
-             "-map", command.video, "-map", command.audio,
-             *video_codec_args(options), *audio_codec_args(), *container_args()],
-            out, what="rendering the reel", duration=total_frames / FPS, progress=progress,
-        )
-    return Reel(video=out, duration=total_frames / FPS, language=narration.language,
+        audio = Path(tmp) / "audio.aac"
+        video = Path(tmp) / "video.mp4"
+        encoder = start_audio(track.args, track.graph, track.output, audio, seconds)
+        try:
+            _encode(timeline, painter, VideoWriter(video, options, SLIDE_SIZE),
+                    constant=options.frame_rate == "constant", progress=progress)
+        except BaseException:
+            encoder.kill()
+            encoder.wait()
+            raise
+        finish_audio(encoder)
+        mux(video, audio, out)
+    if progress:
+        progress(1.0)
+    return Reel(video=out, duration=seconds, language=narration.language,
                 captions_vtt=narration.vtt, captions_srt=narration.srt)
 
 
-def _music(options: ReelOptions, seconds: float) -> tuple[Path | None, float]:
-    """The music file and the gain that puts it ``music_volume`` under the -14 LUFS voice."""
-    if options.music is None or options.music_volume <= 0:
-        return None, 0.0
-    if not options.music.is_file():
-        raise InputError(f"reel.music: file not found: {options.music}")
+def _encode(timeline: Timeline, painter: Painter, writer: VideoWriter, *, constant: bool,
+            progress: ProgressCallback | None) -> None:
+    """Draw in a helper thread (a few frames ahead), encode here."""
+    drawn: queue.Queue[tuple[int, av.VideoFrame, bool] | BaseException | None] = queue.Queue(
+        _AHEAD)
+    stop = threading.Event()
+
+    def draw() -> None:
+        try:
+            for frame, key, starts in timeline.changes():
+                if stop.is_set():
+                    return
+                drawn.put((frame, painter.paint(key), starts))
+            drawn.put(None)
+        except BaseException as exc:  # handed to the encoding thread, which raises it
+            drawn.put(exc)
+
+    def emit(frame: int, picture: av.VideoFrame, keyframe: bool) -> None:
+        writer.write(picture, frame, keyframe=keyframe)
+        if progress and frame % 30 == 0:
+            progress(min(0.99, frame / timeline.total))
+
+    helper = threading.Thread(target=draw, name="reel-frames", daemon=True)
+    helper.start()
     try:
-        level = loudness.integrated(options.music, seconds=seconds)
-    except ToolError:
-        raise InputError(f"reel.music: cannot read audio from {options.music}") from None
-    if level <= -70:
-        return None, 0.0  # silent music: nothing to mix
-    return options.music, loudness.TARGET_LUFS - level + 20 * math.log10(options.music_volume)
+        last: tuple[int, av.VideoFrame] | None = None
+        while (item := drawn.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            frame, image, starts = item
+            if constant and last is not None:
+                for repeat in range(last[0] + 1, frame):
+                    emit(repeat, last[1], False)
+            emit(frame, image, starts)
+            last = (frame, image)
+        # The last picture is held to the end: one more frame marks where the reel ends.
+        if last is not None:
+            for repeat in range(last[0] + 1, timeline.total):
+                if constant or repeat == timeline.total - 1:
+                    emit(repeat, last[1], False)
+        writer.close()
+    except BaseException:
+        stop.set()
+        while helper.is_alive():  # unblock the helper if it waits on a full queue
+            with contextlib.suppress(queue.Empty):
+                drawn.get(timeout=0.1)
+        writer.abort()
+        raise
+
+
+def _scene(path: Path, index: int) -> Scene:
+    """The slide's scene from the art stage, or the image itself as a still."""
+    scene = load_scene(path)
+    if scene is not None:
+        return scene
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = opened.convert("RGB") if opened.mode != "RGB" else opened.copy()
+    except FileNotFoundError:
+        raise InputError(f"slide {index + 1}: image not found: {path}") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"slide {index + 1}: cannot read image {path}: {exc}") from None
+    if image.size != SLIDE_SIZE:  # cover 1080x1920 (centre crop) whatever its size
+        image = ImageOps.fit(image, SLIDE_SIZE, Image.Resampling.LANCZOS)
+    return Scene(image)
+
