@@ -39,17 +39,25 @@ DEFAULT_LABELS: dict[str, ChangeKind] = {
 class CategoryRule(Protocol):
     """What :mod:`pipeline.config`'s ``Category`` provides."""
 
-    title: str
-    kind: str | None
-    labels: list[str]
-    patterns: list[str]
-    emoji: list[str]
+    @property
+    def title(self) -> str: ...
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def patterns(self) -> list[str]: ...
+    @property
+    def emoji(self) -> list[str]: ...
 
 
 class ExcludeRule(Protocol):
-    labels: list[str]
-    patterns: list[str]
-    authors: list[str]
+    @property
+    def labels(self) -> list[str]: ...
+    @property
+    def patterns(self) -> list[str]: ...
+    @property
+    def authors(self) -> list[str]: ...
 
 
 def category_kind(category: CategoryRule) -> ChangeKind:

@@ -18,7 +18,7 @@ from .event import EventRelease, check_release_event, load_event, release_of
 from .git import GitRepo, TagRef, github_full_name
 from .history import History, People, items_from_commits, to_commit
 from .notes import ReleaseNotes, parse_notes
-from .versions import DatedTag, tag_version
+from .versions import DatedTag, compare_versions, tag_version
 from .versions import previous_tag as find_previous_tag
 
 _CHECKOUT_HINT = "in GitHub Actions, check out with `fetch-depth: 0` so tags and history are there"
@@ -188,7 +188,8 @@ def _nearby(tag: str, tags: list[TagRef]) -> list[str]:
     if wanted:
         family = [(v.version, t.name) for t in tags
                   if (v := tag_version(t.name)) and v.prefix.lower() == wanted.prefix.lower()]
-        family.sort(key=cmp_to_key(lambda a, b: a[0].compare(b[0])))
+        order = cmp_to_key(compare_versions)
+        family.sort(key=lambda pair: order(pair[0]))
         below = sum(1 for version, _ in family if version.compare(wanted.version) < 0)
         low = max(0, min(below - 2, len(family) - 3))
         window = [name for _, name in family[low:low + 3]]

@@ -244,8 +244,8 @@ def _pulls(github: GitHubFacts, raw: list[RawCommit], items: list[ChangeItem]
         for pull in github.pulls_of(commit.sha):
             found.setdefault(pull.number, pull)
     for number in dict.fromkeys(n for i in items for n in ([i.pr] if i.pr else [])):
-        if number not in found and (pull := github.pull(number)) is not None:
-            found[number] = pull
+        if number not in found and (asked := github.pull(number)) is not None:
+            found[number] = asked
     return found
 
 

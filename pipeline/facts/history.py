@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
 from ..structure import ChangeItem, ChangeKind, Commit, Contributor
 from .conventional import (
@@ -110,6 +111,13 @@ def co_authors(message: str) -> list[tuple[str, str]]:
     return [(m["name"].strip(), m["email"].strip()) for m in _CO_AUTHOR.finditer(message)]
 
 
+@dataclass
+class _Person:
+    shas: set[str] = field(default_factory=set)
+    names: Counter[str] = field(default_factory=Counter)
+    logins: list[str] = field(default_factory=list)
+
+
 class _Union:
     """Union-find over identity keys ("e:ada@x.org", "n:ada lovelace", "l:ada")."""
 
@@ -164,10 +172,9 @@ class People:
                 match = _NOREPLY.match(email)
                 if match:
                     self._by_email.setdefault(email.lower(), match["login"])
-        for sha, login in (logins or {}).items():
-            commit = history.by_sha.get(sha)
-            if commit is not None:
-                self._by_email.setdefault(commit.author_email.lower(), login)
+        for sha, api_login in (logins or {}).items():
+            if (matched := history.by_sha.get(sha)) is not None:
+                self._by_email.setdefault(matched.author_email.lower(), api_login)
         for commit in history.commits:
             login = next((credited[pr] for pr in pull_requests(commit.subject)
                           if pr in credited), None)
@@ -206,35 +213,33 @@ class People:
                 records.append((commit.sha, name.strip(), email, login))
         for login in self.notes.authors + self.notes.new_contributors + self.notes.thanked:
             union.find(f"l:{login.lower()}")
-        groups: dict[str, dict] = {}
-        for sha, name, email, login in records:
-            group = groups.setdefault(union.find(f"e:{email.lower()}"),
-                                      {"shas": set(), "names": Counter(), "logins": []})
-            group["shas"].add(sha)
-            group["names"][name] += 1
-            if login and login not in group["logins"]:
-                group["logins"].append(login)
-        for login in self.notes.authors + self.notes.new_contributors + self.notes.thanked:
-            group = groups.setdefault(union.find(f"l:{login.lower()}"),
-                                      {"shas": set(), "names": Counter(), "logins": []})
-            if login.lower() not in (known.lower() for known in group["logins"]):
-                group["logins"].append(login)
+        groups: dict[str, _Person] = {}
+        for sha, name, email, found in records:
+            person = groups.setdefault(union.find(f"e:{email.lower()}"), _Person())
+            person.shas.add(sha)
+            person.names[name] += 1
+            if found and found not in person.logins:
+                person.logins.append(found)
+        for credited in self.notes.authors + self.notes.new_contributors + self.notes.thanked:
+            person = groups.setdefault(union.find(f"l:{credited.lower()}"), _Person())
+            if credited.lower() not in (known.lower() for known in person.logins):
+                person.logins.append(credited)
         first_time = {login.lower() for login in self.notes.new_contributors}
         people = []
-        for group in groups.values():
-            name = group["names"].most_common(1)[0][0] if group["names"] else None
-            login = group["logins"][0] if group["logins"] else None
-            shown = login or name or ""
+        for person in groups.values():
+            named: str | None = person.names.most_common(1)[0][0] if person.names else None
+            login = person.logins[0] if person.logins else None
+            shown = login or named or ""
             if not shown:
                 continue
-            bot = any(is_bot(n) for n in [shown, *group["names"]])
+            bot = any(is_bot(n) for n in [shown, *person.names])
             if bot and not self.bots:
                 continue
             people.append(Contributor(
                 login=shown,
-                first_time=any(known.lower() in first_time for known in group["logins"]),
-                commits=len(group["shas"]),
-                name=name if login and name and name.lower() != login.lower() else None,
+                first_time=any(known.lower() in first_time for known in person.logins),
+                commits=len(person.shas),
+                name=named if login and named and named.lower() != login.lower() else None,
                 avatar_url=self.avatars.get(login.lower()) if login else None,
                 bot=bot,
             ))

@@ -93,7 +93,12 @@ def settle_counts(facts: ReleaseFacts, *, token: str | None, api_url: str,
     """Facts whose numbers git could not count, counted by GitHub's compare API when a token
     allows; the facts stage's warnings (numbers left out) go to ``warn``."""
     if not facts.counted and token and "/" in facts.repository.full_name:
-        facts = enrich(facts, GitHubFacts(facts.repository.full_name, token, api_url), warn)
+        try:
+            github = GitHubFacts(facts.repository.full_name, token, api_url)
+        except ImportError:  # PyGithub is the `github` extra (the Action's image has it)
+            warn("counting through GitHub's API needs PyGithub: pip install 'releasecast[github]'")
+        else:
+            facts = enrich(facts, github, warn)
     for message in facts.warnings:
         warn(message)
     return facts

@@ -47,6 +47,10 @@ def tag_version(tag: str) -> TagVersion | None:
     return TagVersion(prefix=prefix, version=version)
 
 
+def compare_versions(a: semver.Version, b: semver.Version) -> int:
+    return a.compare(b)
+
+
 @dataclass(frozen=True)
 class DatedTag:
     name: str
@@ -78,7 +82,7 @@ def previous_tag(current: str, tags: Iterable[DatedTag]) -> str | None:
     if not candidates:
         return None
     # Highest version; when "v1.1.0" and "1.1.0" both exist, the later tag, then the name.
-    by_version = cmp_to_key(lambda a, b: a.compare(b))
+    by_version = cmp_to_key(compare_versions)
     best = max(candidates, key=lambda c: (by_version(c[0]), c[1].date, c[1].name))
     return best[1].name
 
