@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -16,8 +17,12 @@ def bundled_templates_dir() -> Path:
     raise FileNotFoundError("releasecast's bundled templates are missing from this install")
 
 
-def environment(user_dir: Path | None = None, **options: object) -> jinja2.Environment:
-    """A Jinja environment where templates in ``user_dir`` win over the bundled ones."""
+def environment(user_dir: Path | None = None, language: str = "en",
+                **options: Any) -> jinja2.Environment:
+    """A Jinja environment where templates in ``user_dir`` win over the bundled ones.
+
+    Templates translate their fixed phrases with ``_("...")`` and ``ngettext(...)`` (gettext,
+    new style: ``_("Hello %(name)s", name=x)``) into ``language`` (see pipeline.story.i18n)."""
     search = [str(user_dir)] if user_dir else []
     search.append(str(bundled_templates_dir()))
     env = jinja2.Environment(  # nosec B701 - Markdown/text output; fields are escaped by filters
@@ -26,6 +31,11 @@ def environment(user_dir: Path | None = None, **options: object) -> jinja2.Envir
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
         **options,
     )
+    from .story.i18n import translations
+
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True)
     return env

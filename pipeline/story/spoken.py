@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from markdown_it import MarkdownIt
 
 ITEM_WORDS = 18  # what one bullet may take to say: ~6 s at 165 words per minute
+VERSION = "version %(number)s"  # how "v1.2" is said (translated by the caller)
 
 _md = MarkdownIt("commonmark")
 _SPACES = re.compile(r"\s+")
@@ -32,7 +33,8 @@ _NUMBERED_REF = re.compile(
     rf"(?:\b{_REF_WORDS}\s*)?(?:[\w.-]+/[\w.-]+)?(?:#|\bGH-|\bgh-)\d+\b", re.IGNORECASE)
 _HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
 _HANDLE_LIST = re.compile(
-    r"(?:\b(?:thanks(?: to)?|thank you|by|via|from|cc|reported by|props to)\s+)?"
+    r"(?:\b(?:thanks(?: to)?|thank you|by|via|from|cc|reported by|props to|por|par|von|pelo|"
+    r"gracias a|merci à|danke an|obrigado a)\s+)?"
     r"@[\w-]+(?:\[bot\])?(?:(?:\s*,\s*|\s+and\s+)@[\w-]+(?:\[bot\])?)*", re.IGNORECASE)
 _SHORTCODE = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:])")
 # Brackets left empty, or holding only the words that introduced a reference that is gone.
@@ -132,12 +134,12 @@ def _no_emoji(text: str) -> str:
     return "".join(kept)
 
 
-def _say_version(match: re.Match[str]) -> str:
+def _say_version(match: re.Match[str], version: str = VERSION) -> str:
     prefix, major, minor, patch, pre, pre_number = match.groups()
     said = f"{major}.{minor}" if patch in (None, "0") else f"{major}.{minor}.{patch}"
     if pre:
         said += f" {_PRE[pre.lower()]}" + (f" {pre_number}" if pre_number else "")
-    return f"version {said}" if prefix else said
+    return version % {"number": said} if prefix else said
 
 
 def _tidy(text: str) -> str:
@@ -152,7 +154,8 @@ def _tidy(text: str) -> str:
     text = _EMPTY_BRACKETS.sub("", text)
     # what led to a reference that is gone: "fixed in", "see ... and"
     while True:
-        shorter = re.sub(r"[\s,;:]*\b(?:in|by|via|from|see|with|and|or|for)[.,;:]?\s*$", "",
+        shorter = re.sub(r"[\s,;:]*\b(?:in|by|via|from|see|with|and|or|for|en|em|dans|im|"
+                         r"por|par|von|pelo)[.,;:]?\s*$", "",
                          text, flags=re.IGNORECASE)
         if shorter == text:
             break
@@ -161,7 +164,7 @@ def _tidy(text: str) -> str:
 
 
 def spoken_text(markdown: str, *, lexicon: Mapping[str, str] | None = None,
-                names: Mapping[str, str] | None = None) -> str:
+                names: Mapping[str, str] | None = None, version: str = VERSION) -> str:
     """Release-note text (inline Markdown) as words to say, without a final stop added.
 
     ``names`` maps GitHub logins to people's names: "@octocat" becomes "Mona" when known."""
@@ -185,7 +188,7 @@ def spoken_text(markdown: str, *, lexicon: Mapping[str, str] | None = None,
     text = _NUMBERED_REF.sub("", text)
     text = _HASH.sub("", text)
     text = _no_emoji(text)
-    text = _VERSION.sub(_say_version, text)
+    text = _VERSION.sub(lambda match: _say_version(match, version), text)
     return _tidy(text)
 
 
@@ -232,6 +235,8 @@ def _is_cjk_end(text: str) -> bool:
 
 
 def spoken_item(markdown: str, *, lexicon: Mapping[str, str] | None = None,
-                names: Mapping[str, str] | None = None, budget: int = ITEM_WORDS) -> str:
+                names: Mapping[str, str] | None = None, budget: int = ITEM_WORDS,
+                version: str = VERSION) -> str:
     """One bullet of the notes as one spoken sentence within ``budget`` words."""
-    return sentence(within(spoken_text(markdown, lexicon=lexicon, names=names), budget))
+    said = spoken_text(markdown, lexicon=lexicon, names=names, version=version)
+    return sentence(within(said, budget))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..config import Config
 from ..structure import ChangeItem, ReleaseFacts, Slide, SlideKind, Story
 from ..templating import environment
+from .i18n import story_language, translations
 from .plain import plain_text, shorten, speakable
 from .spoken import spoken_item, spoken_text
 
@@ -95,39 +96,64 @@ def counts(facts: ReleaseFacts) -> dict[str, int]:
     }
 
 
-def narrate_slides(facts: ReleaseFacts, config: Config, slides: list[Slide]) -> None:
+def narrate_slides(facts: ReleaseFacts, config: Config, slides: list[Slide],
+                   language: tuple[str, str] = ("en", "en")) -> None:
     """Fill each slide's narration from the ``narration.txt.j2`` macro named after its kind.
 
     The macros see the slide with its bullets as they are said (:mod:`.spoken`): each item a
-    complete sentence within the word budget, nothing that is only for the eye."""
-    env = environment(config.templates)
+    complete sentence within the word budget, nothing that is only for the eye. ``language``
+    is (the notes' language, the narration's): fixed phrases come from the narration
+    language's catalogue; items written in another language are translated into it."""
+    source, target = language
+    env = environment(config.templates, language=target)
     env.filters["plural"] = plural
     lexicon = config.voice.lexicon
+    version = translations(target).gettext("version %(number)s")
     module = env.get_template("narration.txt.j2").make_module(
         {
             "facts": facts,
             "project": spoken_text(project_name(facts, config), lexicon=lexicon),
-            "version": spoken_text(facts.tag, lexicon=lexicon),
+            "version": spoken_text(facts.tag, lexicon=lexicon, version=version),
             "counts": counts(facts),
-            "name_is_news": bool(facts.name) and not names_the_version(facts),
+            # the release name is in the notes' language: said only when that is the narration's
+            "name_is_news": bool(facts.name) and not names_the_version(facts)
+            and source == target,
         }
     )
-    said = _said_items(facts, lexicon)
+    said = _said_items(facts, lexicon, version)
+    spoken_lines = {id(slide): [said.get(line) or spoken_item(line, lexicon=lexicon)
+                                for line in slide.lines] for slide in slides}
+    if source != target:
+        _translate_lines(spoken_lines, config, source, target, [project_name(facts, config)])
     for slide in slides:
         macro = getattr(module, slide.kind.value, None)
         if macro is None:
             continue
-        lines = [said.get(line) or spoken_item(line, lexicon=lexicon) for line in slide.lines]
-        text = str(macro(Slide(slide.kind, slide.heading, [line for line in lines if line])))
+        lines = [line for line in spoken_lines[id(slide)] if line]
+        text = str(macro(Slide(slide.kind, slide.heading, lines)))
         spoken = (speakable(line, lexicon) for line in text.splitlines() if line.strip())
         slide.narration = [line for line in spoken if line]
 
 
-def _said_items(facts: ReleaseFacts, lexicon: dict[str, str]) -> dict[str, str]:
+def _said_items(facts: ReleaseFacts, lexicon: dict[str, str], version: str) -> dict[str, str]:
     """Each bullet as shown on a slide -> the item as said (from its full Markdown text)."""
-    names = {c.login: c.name for c in facts.contributors if getattr(c, "name", "")}
-    return {_lines([item], 1)[0]: spoken_item(item.text, lexicon=lexicon, names=names)
+    names = {c.login: c.name for c in facts.contributors if c.name}
+    return {_lines([item], 1)[0]: spoken_item(item.text, lexicon=lexicon, names=names,
+                                              version=version)
             for item in facts.items}
+
+
+def _translate_lines(lines: dict[int, list[str]], config: Config, source: str, target: str,
+                     keep: list[str]) -> None:
+    """The items said in the narration's language (``story.language``), by ``translator``."""
+    from ..translate import get_translator
+
+    translator = get_translator(config)
+    translator.check(source, target)
+    flat = [line for group in lines.values() for line in group]
+    done = iter(translator.translate(flat, source=source, target=target, keep=keep))
+    for key, group in lines.items():
+        lines[key] = [next(done) for _ in group]
 
 
 # What the one-line summary counts, in this order (docs and chores are left to the post).
@@ -161,7 +187,8 @@ def write(facts: ReleaseFacts, config: Config) -> Story:
     if facts.title != facts.tag:
         title = facts.title if names_the_version(facts) else f"{title}: {facts.title}"
     slides = plan_slides(facts, config)
-    narrate_slides(facts, config, slides)
+    language = story_language(facts, config)
+    narrate_slides(facts, config, slides, language)
     highlights = [item_line(i) for i in (facts.breaking + facts.features)[:5]]
     return Story(
         title=title,
@@ -169,4 +196,5 @@ def write(facts: ReleaseFacts, config: Config) -> Story:
         highlights=highlights,
         slides=slides,
         tags=list(dict.fromkeys([*config.tags, facts.repository.name.lower()])),
+        language=language[1],
     )

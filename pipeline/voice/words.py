@@ -11,9 +11,11 @@ _TRAILING = frozenset("、。，．！？：；）」』】〉》,.!?:;)")
 
 
 def is_cjk(text: str) -> bool:
-    """Mostly written in a script without spaces between words."""
+    """Mostly written in a script without spaces between words (a CJK character is as wide
+    as two Latin letters: "Widgets版本2.4发布了" counts as CJK)."""
     letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(1 for c in letters if _CJK.match(c)) * 2 >= len(letters)
+    cjk = sum(1 for c in letters if _CJK.match(c))
+    return bool(letters) and cjk * 2 >= len(letters) - cjk
 
 
 def split_words(text: str) -> list[str]:

@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 from ...config import VoiceOptions
 from ...errors import InputError, ToolError
@@ -60,8 +61,8 @@ class EspeakBackend:
         import subprocess
 
         # Text goes through stdin as UTF-8, so a sentence starting with "-" is never an option.
-        args = [self.executable, "-v", voice, "-s", str(self.rate), "-b", "1", "-w", str(out),
-                "--stdin"]
+        args = [self.executable or "espeak-ng", "-v", voice, "-s", str(self.rate), "-b", "1",
+                "-w", str(out), "--stdin"]
         try:
             proc = subprocess.run(
                 args, input=text.encode("utf-8"), capture_output=True, timeout=60, check=False
@@ -118,7 +119,7 @@ class _Library:
         self._lib = lib
         self.lock = threading.Lock()
 
-    def _collect(self, wav: ctypes.POINTER(ctypes.c_short), count: int, _events: int) -> int:
+    def _collect(self, wav: Any, count: int, _events: int) -> int:  # wav: short*
         if wav and count > 0:
             self._chunks.append(ctypes.string_at(wav, count * 2))
         return 0  # continue

@@ -1,0 +1,102 @@
+"""The release's own language: detecting it, and the fixed phrases in it.
+
+``story.language: auto`` (the default) narrates in the language the release notes are written
+in; any other code narrates in that language, the items translated into it by the configured
+translator. The fixed phrases of the narration and post templates are gettext messages; their
+translations are the catalogues in ``pipeline/locale/<lang>.po`` (es, de, fr, pt, zh, ja; the
+English text is the message id), compiled in memory with Babel when first used.
+
+Detection: the notes' words (code, URLs, references and handles removed: they are English-looking
+in every language) go through py3langid, restricted to the languages releases are commonly
+written in; a text mostly in Han characters is Chinese, with kana Japanese, with Hangul Korean,
+whatever the statistics say about the Latin identifiers mixed in.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..structure import ReleaseFacts
+from .spoken import spoken_text
+
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+DEFAULT = "en"
+# Fewer letters than this say too little to tell a language: the default is kept.
+MIN_LETTERS = 40
+_CANDIDATES = ["en", "es", "de", "fr", "pt", "it", "nl", "ca", "pl", "ru", "uk", "cs", "sv",
+               "da", "no", "fi", "tr", "id", "vi", "zh", "ja", "ko"]
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
+def notes_text(facts: ReleaseFacts) -> str:
+    """The words of the release that a person wrote, without code or references."""
+    parts = [facts.name] + [item.text for item in facts.items]
+    if not facts.items:
+        parts.append(facts.body)
+    return " ".join(spoken_text(part) for part in parts if part)
+
+
+def detect(text: str) -> str:
+    """The language ``text`` is written in (ISO 639-1), or "en" when it says too little."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < MIN_LETTERS and not _HAN.search(text):
+        return DEFAULT
+    kana, hangul, han = (len(p.findall(text)) for p in (_KANA, _HANGUL, _HAN))
+    if kana and (kana + han) * 3 >= len(letters):
+        return "ja"
+    if hangul * 3 >= len(letters):
+        return "ko"
+    if han * 3 >= len(letters):
+        return "zh"
+    return _identifier().classify(text)[0]
+
+
+@cache
+def _identifier() -> Any:  # py3langid's LanguageIdentifier (untyped)
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+    identifier.set_languages(_CANDIDATES)
+    return identifier
+
+
+def release_language(facts: ReleaseFacts) -> str:
+    return detect(notes_text(facts))
+
+
+def story_language(facts: ReleaseFacts, config: Config) -> tuple[str, str]:
+    """(the notes' language, the narration's language) for this release and config."""
+    source = release_language(facts)
+    wanted = config.story.language
+    return source, source if wanted == "auto" else wanted
+
+
+def has_catalogue(language: str) -> bool:
+    code = language.split("-")[0].lower()
+    return code == DEFAULT or (LOCALE_DIR / f"{code}.po").is_file()
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The fixed phrases in ``language`` (English where there is no catalogue for it)."""
+    code = language.split("-")[0].lower()
+    path = LOCALE_DIR / f"{code}.po"
+    if code == DEFAULT or not path.is_file():
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=code)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
