@@ -22,7 +22,7 @@ from ..blog.git import GitAuth
 from ..config import Config, load_config
 from ..errors import InputError, ReleasecastError
 from ..facts.releases import facts_for, release_event
-from ..facts.shallow import ensure_history, facts_tag, settle_counts
+from ..facts.shallow import ensure_history, facts_tag, settle_facts
 from ..github_api import GitHubApi
 from ..plan import PublishRequest, Shell, Skip, parse_request, plan_release
 from ..progress import Progress
@@ -226,7 +226,8 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs,
     ensure_history(ctx.workspace, facts_tag(planned.event), token=settings.token,  # issue 9
                    server_url=ctx.server_url, warn=cmd.warning)
     facts = facts_for(planned.event, ctx.workspace, cmd.warning)
-    facts = settle_counts(facts, token=settings.token, api_url=ctx.api_url, warn=cmd.warning)
+    facts = settle_facts(facts, token=settings.token, api_url=ctx.api_url,  # issue 9
+                         warn=cmd.warning, config=config)
     youtube = (YouTubeAccess(settings.youtube, Transport.from_env(env))
                if settings.youtube is not None else None)
     auth = GitAuth(settings.token, ctx.server_url) if settings.token else None

@@ -3,7 +3,7 @@ told ``fetch-depth: 0``, and git alone would then count "1 commits, 6 files" for
 2 commits and 2 files.
 
 :func:`ensure_history` fetches what the count needs (the history and the tags) from the
-checkout's own ``origin`` with the runner's credentials; :func:`settle_counts` then asks
+checkout's own ``origin`` with the runner's credentials; :func:`settle_facts` then asks
 GitHub's compare API when that was impossible, and otherwise leaves the numbers out with a
 warning. A release is counted right or not counted.
 """
@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..config import Config
 from ..errors import ReleasecastError
 from ..structure import ReleaseFacts
+from .categories import apply_categories
 from .git import GitRepo
 from .github import GitHubFacts, enrich
 from .versions import tag_version
@@ -88,17 +90,22 @@ def facts_tag(event: dict[str, Any]) -> str:
     return str((event.get("release") or {}).get("tag_name") or "")
 
 
-def settle_counts(facts: ReleaseFacts, *, token: str | None, api_url: str,
-                  warn: Warn) -> ReleaseFacts:
-    """Facts whose numbers git could not count, counted by GitHub's compare API when a token
-    allows; the facts stage's warnings (numbers left out) go to ``warn``."""
-    if not facts.counted and token and "/" in facts.repository.full_name:
+def settle_facts(facts: ReleaseFacts, *, token: str | None, api_url: str, warn: Warn,
+                 config: Config | None = None) -> ReleaseFacts:
+    """What the Action does once the facts are collected: count through GitHub's compare API
+    the numbers git could not count (when a token allows and ``github.api`` is on), apply
+    the user's ``categories:`` (and the labels the API gave), and pass on the facts stage's
+    warnings (numbers left out) to ``warn``."""
+    config = config or Config()
+    if not facts.counted and token and config.github.api and "/" in facts.repository.full_name:
         try:
             github = GitHubFacts(facts.repository.full_name, token, api_url)
         except ImportError:  # PyGithub is the `github` extra (the Action's image has it)
             warn("counting through GitHub's API needs PyGithub: pip install 'releasecast[github]'")
         else:
-            facts = enrich(facts, github, warn)
+            facts = enrich(facts, github, warn, bots=config.notes.thank_bots)
+    facts.items = apply_categories(facts.items, config.categories, config.notes.exclude,
+                                   dict(config.github.labels))
     for message in facts.warnings:
         warn(message)
     return facts
