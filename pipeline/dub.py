@@ -1,11 +1,12 @@
 """Dubbed reels: the same slides, the narration translated and spoken in another language.
 
-For each configured language the sentences spoken in the original reel (its caption cues) are
-translated with ``config.translator`` and narrated again by that language's voice. The voice
-stage times every slide from its own sentences, so a slide simply grows when its translation
-takes longer to say, and captions stay inside their slides. Only when the dubbed narration would
-exceed ``reel.max_duration`` is the voice sped up, by at most ``MAX_SPEEDUP``; past that the reel
-is allowed to run longer rather than hurry the voice or drop sentences.
+For each configured language the sentences spoken in the original reel (its caption cues,
+joined back into sentences) are translated with ``config.translator`` and narrated again by
+that language's voice. The voice stage times every slide from its own sentences, so a slide
+simply grows when its translation takes longer to say, and captions stay inside their slides.
+Only when the dubbed narration would exceed ``reel.max_duration`` is the voice sped up, by at
+most ``MAX_SPEEDUP``; past that the reel is allowed to run longer rather than hurry the voice or
+drop sentences.
 
 Besides the dubbed reel (``reel.<lang>.mp4`` with ``captions.<lang>.vtt/.srt`` timed to it), the
 translated captions of the *original* reel are written as ``subtitles.<lang>.vtt/.srt``: a
@@ -22,7 +23,8 @@ from .config import Config, VoiceOptions
 from .structure import Cue, Narration, Reel, Slide, SlideKind, Story
 from .translate import Translator, get_translator
 from .voice import narrate
-from .voice.captions import subrip, webvtt, write_text_atomically
+from .voice.captions import recut, subrip, webvtt, write_text_atomically
+from .voice.words import join_words
 
 log = logging.getLogger("releasecast.dub")
 
@@ -55,11 +57,28 @@ def voice_for(config: Config, language: str) -> VoiceOptions:
     return config.voice
 
 
+def spoken_sentences(cues: list[Cue]) -> list[Cue]:
+    """One cue per spoken sentence (a long sentence is captioned as several cues): its whole
+    text and span. Sentences, not caption fragments, are what a translator should see."""
+    sentences: list[Cue] = []
+    for cue in cues:
+        if sentences and sentences[-1].sentence == cue.sentence:
+            last = sentences[-1]
+            sentences[-1] = replace(last, end=cue.end, words=last.words + cue.words, lines=[],
+                                    text=join_words([last.text, cue.text]))
+        else:
+            sentences.append(replace(cue, lines=[]))
+    return sentences
+
+
 def translate_cues(cues: list[Cue], translator: Translator, source: str, target: str,
                    keep: list[str]) -> list[Cue]:
-    texts = translator.translate([cue.text for cue in cues], source=source, target=target,
-                                 keep=keep)
-    return [replace(cue, text=text) for cue, text in zip(cues, texts, strict=True)]
+    """The sentences spoken in ``cues``, translated: one cue per sentence, over its span."""
+    sentences = spoken_sentences(cues)
+    texts = translator.translate([cue.text for cue in sentences], source=source,
+                                 target=target, keep=keep)
+    return [replace(cue, text=text, words=[])
+            for cue, text in zip(sentences, texts, strict=True)]
 
 
 def dubbed_story(story: Story, cues: list[Cue], language: str) -> Story:
@@ -108,8 +127,10 @@ def write_subtitles(cues: list[Cue], language: str, out_dir: Path) -> tuple[Path
     """Translated captions timed to the original reel."""
     out_dir.mkdir(parents=True, exist_ok=True)
     vtt, srt = out_dir / f"subtitles.{language}.vtt", out_dir / f"subtitles.{language}.srt"
-    write_text_atomically(vtt, webvtt(cues))
-    write_text_atomically(srt, subrip(cues))
+    # each translated sentence is cut for phones again, over the span of the original one
+    captions = [part for cue in cues for part in recut(cue)]
+    write_text_atomically(vtt, webvtt(captions))
+    write_text_atomically(srt, subrip(captions))
     return vtt, srt
 
 

@@ -48,7 +48,7 @@ def config(**reel: object) -> Config:
     options = {"min_duration": 5, "max_duration": 60, "crossfade": 0.5, "preset": "ultrafast",
                "crf": 35, **reel}
     return Config(translator="apertium", reel=ReelOptions(**options),
-                  voice=VoiceOptions(voice="en-us"))
+                  voice=VoiceOptions(backend="espeak", voice="en-us"))
 
 
 @pytest.fixture(scope="module")

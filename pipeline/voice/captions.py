@@ -117,6 +117,13 @@ def make_cue(words: list[Word], slide: int, sentence: int) -> Cue:
                lines=lines if len(lines) > 1 else [], sentence=sentence, words=list(words))
 
 
+def recut(cue: Cue) -> list[Cue]:
+    """A sentence-long cue (a translation timed to the original sentence) cut into captions
+    for phones, its words spread over its span."""
+    parts = segment(estimate_words(cue.text, cue.start, cue.end))
+    return [make_cue(part, cue.slide, cue.sentence) for part in parts] or [cue]
+
+
 def settle(cues: list[Cue], limits: list[float]) -> None:
     """Hold each cue on screen long enough: at least 1 s and at most ~20 characters per
     second, extended into the silence after it, never past ``limits[i]`` (the next cue or the
