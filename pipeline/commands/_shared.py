@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -11,6 +13,8 @@ from ..build import BuildResult, build_release
 from ..config import Config
 from ..progress import Progress
 from ..structure import ReleaseFacts
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def build_and_report(facts: ReleaseFacts, config: Config, site: Path, *, as_json: bool,
@@ -45,7 +49,7 @@ def _print_artifacts(result: BuildResult) -> None:
     click.echo(f"Timings  {stages} (stage sum {total:.1f} s)")
 
 
-def languages_option(function):  # type: ignore[no-untyped-def]
+def languages_option(function: F) -> F:
     return click.option(
         "--languages", default=None, metavar="CODES",
         help="Comma-separated languages for translated captions and dubbed reels (e.g. es,ca).",

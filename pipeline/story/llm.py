@@ -16,12 +16,12 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..config import Config
 from ..retry import RemoteAuthError, RemoteServiceError
+from ..services import ChatModel, chat_model
 from ..structure import ReleaseFacts, Story
 from ..templating import environment
 from . import template
@@ -32,12 +32,6 @@ log = logging.getLogger("releasecast.writer")
 
 ATTEMPTS = 2  # the first answer, and one retry with the problems named
 WORD_SLACK = 1.25  # an answer may overshoot a slide's word limit by this much before rejection
-
-
-class ChatModel(Protocol):
-    name: str
-
-    def complete_json(self, system: str, user: str, schema: dict) -> str: ...
 
 
 class StoryDraft(BaseModel):
@@ -200,25 +194,25 @@ def _writer(make_model: Callable[[Config], ChatModel]) -> Callable[[ReleaseFacts
     return write
 
 
-def gemini_model(config: Config) -> ChatModel:
-    from .gemini import GeminiChat
+def writer_model(backend: str) -> Callable[[Config], ChatModel]:
+    """The writer's model client for ``backend``, from the ``writer`` settings."""
 
-    w = config.writer
-    return GeminiChat(model=w.model, base_url=w.base_url, temperature=w.temperature)
+    def make(config: Config) -> ChatModel:
+        w = config.writer
+        return chat_model(backend, model=w.model, base_url=w.base_url,
+                          temperature=w.temperature)
 
-
-def openai_model(config: Config) -> ChatModel:
-    from .openai_chat import OpenAIChat
-
-    w = config.writer
-    return OpenAIChat(model=w.model, base_url=w.base_url, temperature=w.temperature)
+    return make
 
 
 def _register() -> None:
     from . import WRITERS
 
-    WRITERS.setdefault("gemini", lambda: _writer(gemini_model))
-    WRITERS.setdefault("openai", lambda: _writer(openai_model))
+    def writer(backend: str) -> Callable[[], Callable[[ReleaseFacts, Config], Story]]:
+        return lambda: _writer(writer_model(backend))
+
+    for backend in ("gemini", "openai"):
+        WRITERS.setdefault(backend, writer(backend))
 
 
 _register()

@@ -85,15 +85,15 @@ def _apertium(config: Config) -> Translator:
 
 
 def _gemini(config: Config) -> Translator:
-    from .llm import LLMTranslator, chat_model
+    from .llm import LLMTranslator, translator_model
 
-    return LLMTranslator(chat_model("gemini", config), config)
+    return LLMTranslator(translator_model("gemini", config), config)
 
 
 def _openai(config: Config) -> Translator:
-    from .llm import LLMTranslator, chat_model
+    from .llm import LLMTranslator, translator_model
 
-    return LLMTranslator(chat_model("openai", config), config)
+    return LLMTranslator(translator_model("openai", config), config)
 
 
 def _marian(config: Config) -> Translator:

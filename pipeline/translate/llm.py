@@ -13,7 +13,7 @@ import logging
 import re
 
 from ..config import Config
-from ..story.llm import ChatModel
+from ..services import ChatModel, chat_model
 from ..templating import environment
 from . import TranslationError, Translator
 from .languages import language_name
@@ -24,20 +24,13 @@ ATTEMPTS = 2
 _PLACEHOLDER = re.compile(r"ZPH\d+Z")
 
 
-def chat_model(backend: str, config: Config) -> ChatModel:
+def translator_model(backend: str, config: Config) -> ChatModel:
     """The chat client for ``backend``; model and URL are shared with the writer's settings."""
     writer = config.writer
     same = writer.backend == backend
-    options = {"model": writer.model if same else None,
-               "base_url": writer.base_url if same else None,
-               "temperature": 0.2}  # translation wants faithfulness, not variety
-    if backend == "gemini":
-        from ..story.gemini import GeminiChat
-
-        return GeminiChat(**options)
-    from ..story.openai_chat import OpenAIChat
-
-    return OpenAIChat(**options)
+    return chat_model(backend, model=writer.model if same else None,
+                      base_url=writer.base_url if same else None,
+                      temperature=0.2)  # translation wants faithfulness, not variety
 
 
 def translation_schema() -> dict:

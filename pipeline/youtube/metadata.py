@@ -105,7 +105,8 @@ def render_metadata(
     try:
         module = env.get_template(TEMPLATE).make_module(context)
     except jinja2.TemplateError as exc:
-        where = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        line = getattr(exc, "lineno", None)  # syntax errors know where they are
+        where = f" line {line}" if line else ""
         raise InputError(f"{TEMPLATE}{where}: {exc.message}") from None
     title = str(getattr(module, "title", "") or story.title)
     marker = release_marker(facts)

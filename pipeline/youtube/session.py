@@ -127,11 +127,13 @@ class YouTubeSession:
             def done(lang: str = lang) -> bool | None:
                 return True if lang in self.caption_languages(video_id) else None
 
-            self._call(f"adding {lang} captions", lambda body=body, path=path, mimetype=mimetype:
-                       self.youtube.captions().insert(part="snippet", body=body,
-                                                      media_body=MediaFileUpload(
-                                                          str(path), mimetype=mimetype)),
-                       already_done=done)
+            def insert(body: dict[str, Any] = body, path: Path = path,
+                       mimetype: str = mimetype) -> Any:
+                return self.youtube.captions().insert(
+                    part="snippet", body=body,
+                    media_body=MediaFileUpload(str(path), mimetype=mimetype))
+
+            self._call(f"adding {lang} captions", insert, already_done=done)
 
     def set_thumbnail(self, video_id: str, image: Path) -> None:
         with tempfile.TemporaryDirectory() as tmp:

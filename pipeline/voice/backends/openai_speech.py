@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ...config import VoiceOptions
 from ...retry import RemoteServiceError, RetryPolicy, call_remote
-from ...story.openai_chat import KEY_ENV, openai_client
+from ...services.openai_api import KEY_ENV, openai_client
 
 DEFAULT_MODEL = "gpt-4o-mini-tts"
 DEFAULT_VOICE = "alloy"

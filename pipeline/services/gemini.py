@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import ConfigError
 from ..retry import RetryPolicy, call_remote
@@ -44,7 +45,7 @@ class GeminiChat:
             ),
         )
 
-    def complete_json(self, system: str, user: str, schema: dict) -> str:
+    def complete_json(self, system: str, user: str, schema: dict[str, Any]) -> str:
         """The model's answer (expected to be JSON following ``schema``) as text."""
         config = self._types.GenerateContentConfig(
             system_instruction=system,

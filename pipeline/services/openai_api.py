@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import ConfigError
 from ..retry import RetryPolicy, call_remote
@@ -11,7 +12,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 KEY_ENV = "OPENAI_API_KEY"
 
 
-def openai_client(base_url: str | None, policy: RetryPolicy):
+def openai_client(base_url: str | None, policy: RetryPolicy) -> Any:
     """An ``openai.OpenAI`` client making one attempt per call (pipeline.retry retries)."""
     try:
         import openai
@@ -40,7 +41,7 @@ class OpenAIChat:
         self.policy = policy or RetryPolicy.from_env()
         self._client = openai_client(base_url, self.policy)
 
-    def complete_json(self, system: str, user: str, schema: dict) -> str:
+    def complete_json(self, system: str, user: str, schema: dict[str, Any]) -> str:
         def once() -> str:
             response = self._client.chat.completions.create(
                 model=self.model,
