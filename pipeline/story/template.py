@@ -55,11 +55,9 @@ def plan_slides(facts: ReleaseFacts, config: Config) -> list[Slide]:
     highlights = facts.features or facts.performance or facts.others or facts.docs
     if highlights:
         slides.append(Slide(SlideKind.HIGHLIGHTS, "What's new", _lines(highlights, limit)))
-    # Removals and deprecations ask the same of a reader as breaking changes: act on upgrade.
-    breaking = facts.breaking + facts.removals + facts.deprecations
-    if breaking:
-        heading = "Breaking changes" if facts.breaking or facts.removals else "Deprecations"
-        slides.append(Slide(SlideKind.BREAKING, heading, _lines(breaking, limit)))
+    # Only breaking changes: the narration counts them ("1 breaking change") over the lines.
+    if facts.breaking:
+        slides.append(Slide(SlideKind.BREAKING, "Breaking changes", _lines(facts.breaking, limit)))
     fixes = facts.security + facts.fixes  # security fixes first
     if fixes:
         slides.append(Slide(SlideKind.FIXES, "Fixes", _lines(fixes, limit)))
