@@ -25,7 +25,7 @@ from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError, InputError, PublishError
 from pipeline.gitcmd import add_config
 from pipeline.github_api import GitHubApi
-from pipeline.plan import PublishRequest, Shell, Skip, parse_request, plan_release
+from pipeline.plan import PublishRequest, Shell, Skip, plan_release
 from pipeline.progress import Progress
 from pipeline.site import read_settings
 from pipeline.youtube.config import Transport, YouTubeAuth
@@ -52,7 +52,7 @@ def read_repository_config(checkout: Path) -> tuple[Config, PublishRequest]:
     """The pipeline's :class:`Config` and the App's publishing request from the checked-out
     repository."""
     config = load_config(checkout / CONFIG_PATH, source=CONFIG_PATH.as_posix())
-    return config, parse_request(config.app, SHELL)
+    return config, config.app  # validated with the rest of the file (Config.app)
 
 
 def youtube_access(request: PublishRequest, auth: YouTubeAuth | None) -> YouTubeAccess | None:
@@ -163,7 +163,7 @@ def build_and_publish(
             options=PublishOptions(identity=APP_IDENTITY, setting=SHELL.setting),
             progress=progress,
         )
-    settings = read_settings(published.build.site)
+    settings = read_settings(published.site)
     outcome = Outcome(
         post_url=published.post_url,
         video_url=settings.absolute(published.video_url) if published.video_url else None,

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .request import PublishRequest
 
 DEFAULT_CONFIG_PATH = Path(".github/releasecast.yml")
 _HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
@@ -197,9 +198,9 @@ class GitHubFacts(_Section):
     translator: str = "apertium"
     include_prereleases: bool = False
     tags: list[str] = Field(default_factory=lambda: ["release"])
-    # Where the GitHub App publishes this repository's posts; validated by the App
-    # (app/release_job.py), ignored by the Action and the CLI.
-    app: dict[str, Any] = Field(default_factory=dict)
+    # Where the GitHub App publishes this repository's posts (the Action takes the same
+    # choices as inputs; the CLI ignores it).
+    app: PublishRequest = Field(default_factory=PublishRequest)
 
     @field_validator("languages")
     @classmethod

@@ -13,25 +13,29 @@ Action, ``app.site_path`` in the App), through the shell's :class:`Shell`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError
 
 from .config import Config, describe_error
 from .errors import InputError, ReleasecastError
-from .youtube.config import PRIVACY_STATUSES, YouTubeOptions
+from .request import (
+    OWNER_NAME,
+    PublishMode,
+    PublishRequest,
+    VideoStorage,
+    YouTubeRequest,
+)
+from .youtube.config import YouTubeOptions
+
+__all__ = ["BlogTarget", "Plan", "PublishMode", "PublishRequest", "Shell", "Skip",
+           "VideoStorage", "YouTubeRequest", "parse_request", "plan_release"]
 
 if TYPE_CHECKING:
     from .github_api import GitHubApi
 
-PublishMode = Literal["push", "pull-request"]
-VideoStorage = Literal["repository", "release-asset", "none"]
 
 # A release that is out: `published` (made public, release or prerelease), `released` (made
 # public as a full release, or a prerelease promoted), `prereleased` (a prerelease made public).
@@ -41,111 +45,6 @@ PUBLISHED_ACTIONS = ("published", "released", "prereleased")
 # hears every edit of every installed repository's notes, and rebuilding on each would queue a
 # render per typo fix. `unpublished`/`deleted` are left to people: a post is never removed.
 CHANGED_ACTIONS = ("created", "edited")
-
-_OWNER_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-
-
-class YouTubeRequest(BaseModel):
-    """Upload the reel to YouTube: how it is shown. The credentials are the shell's."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    privacy: str = "private"
-    playlist: str | None = None  # a playlist id, or its URL (...playlist?list=PL...)
-    publish_at: datetime | None = None  # schedule: private until then, then public
-
-    @field_validator("privacy", mode="before")
-    @classmethod
-    def _privacy(cls, value: Any) -> Any:
-        text = str(value or "").strip().lower() or "private"
-        if text not in PRIVACY_STATUSES:
-            raise ValueError(f"expected one of {', '.join(PRIVACY_STATUSES)}, got {value!r}")
-        return text
-
-    @field_validator("playlist", mode="before")
-    @classmethod
-    def _playlist(cls, value: Any) -> Any:
-        text = str(value or "").strip()
-        if text.startswith(("http://", "https://")):
-            text = parse_qs(urlsplit(text).query).get("list", [""])[0]
-            if not text:
-                raise ValueError("the URL has no list=... parameter")
-        return text or None
-
-    @field_validator("publish_at", mode="before")
-    @classmethod
-    def _when(cls, value: Any) -> Any:
-        if value is None or isinstance(value, datetime):
-            when = value
-        elif not str(value).strip():
-            return None
-        else:
-            try:
-                when = datetime.fromisoformat(str(value).strip())
-            except ValueError:
-                raise ValueError(f"expected an ISO 8601 time such as 2025-06-01T09:00:00Z, "
-                                 f"got {value!r}") from None
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            raise ValueError("give a time zone, e.g. 2025-06-01T09:00:00Z")
-        if when <= datetime.now(UTC):
-            raise ValueError(f"{when.isoformat()} is in the past; give a future time or "
-                             "leave it empty")
-        return when
-
-    def options(self) -> YouTubeOptions:
-        return YouTubeOptions(privacy=self.privacy, publish_at=self.publish_at,
-                              playlist_id=self.playlist)
-
-
-class PublishRequest(BaseModel):
-    """"Publish this release": the Action's inputs and the App's ``app:`` section, alike."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    blog_repository: str | None = None  # OWNER/NAME; default: the released repository
-    blog_branch: str | None = None  # default: the Pages branch, else the remote's default
-    blog_remote_url: str | None = None  # default: <server>/<blog_repository>.git
-    site_path: str = "."  # the Jekyll site inside the blog repository
-    publish_mode: PublishMode = "push"
-    video_storage: VideoStorage = "repository"
-    include_prereleases: bool = False  # or the config's top-level include_prereleases
-    dry_run: bool = False  # build, but commit, push and upload nothing
-    youtube: YouTubeRequest | None = None  # absent: no upload
-
-    @field_validator("blog_repository", "blog_branch", "blog_remote_url", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("blog_repository")
-    @classmethod
-    def _owner_name(cls, value: str | None) -> str | None:
-        if value is not None and not _OWNER_NAME.fullmatch(value):
-            raise ValueError(f"expected OWNER/NAME, got {value!r}")
-        return value
-
-    @field_validator("blog_remote_url")
-    @classmethod
-    def _remote(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # A local path or file:// remote is for a workflow author's own machine and tests;
-        # where the request comes from a repository (the App), only HTTP(S) remotes are taken.
-        local_ok = bool((info.context or {}).get("local_remotes"))
-        if value is not None and not local_ok and urlsplit(value).scheme not in ("https",
-                                                                                 "http"):
-            raise ValueError(f"expected an https:// Git URL, got {value!r}")
-        return value
-
-    @field_validator("site_path", mode="before")
-    @classmethod
-    def _inside(cls, value: Any) -> Any:
-        text = str(value or "").strip() or "."
-        path = PurePosixPath(text)
-        if path.is_absolute() or ".." in path.parts or "\\" in text:
-            raise ValueError(f"expected a path inside the blog repository, got {text!r}")
-        return text
-
 
 @dataclass(frozen=True)
 class Shell:
@@ -161,6 +60,7 @@ class Shell:
     source: str = ""  # prefix of every message, e.g. ".github/releasecast.yml: "
     rebuild_changed: bool = False  # handle CHANGED_ACTIONS too
     local_remotes: bool = False
+    require_site: bool = False  # the site path must already be a Jekyll site (or create_site)
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -209,10 +109,16 @@ class Plan:
     video_storage: VideoStorage
     dry_run: bool
     youtube: YouTubeOptions | None  # None: no upload
+    create_site: bool = False
+    release_link: bool = False
+    request_pages_build: bool = False
+    pages_workflow: str | None = None
+    require_site: bool = False
 
     @property
     def needs_api(self) -> bool:
-        return self.blog.mode == "pull-request" or self.video_storage == "release-asset"
+        return (self.blog.mode == "pull-request" or self.video_storage == "release-asset"
+                or self.release_link or self.request_pages_build or bool(self.pages_workflow))
 
 
 def plan_release(
@@ -255,7 +161,7 @@ def plan_release(
                                     "credentials (docs/youtube.md)")
 
     blog = request.blog_repository or repository
-    if not _OWNER_NAME.fullmatch(blog):
+    if not OWNER_NAME.fullmatch(blog):
         raise shell.fail("blog_repository", f"expected OWNER/NAME, got {blog!r}")
     branch = request.blog_branch
     if branch is None and api is not None and request.blog_remote_url is None:
@@ -266,8 +172,16 @@ def plan_release(
         mode=request.publish_mode,
     )
     plan = Plan(dict(event), tag, target, request.video_storage, request.dry_run,
-                request.youtube.options() if request.youtube is not None else None)
+                request.youtube.options() if request.youtube is not None else None,
+                create_site=request.create_site, release_link=request.release_link,
+                request_pages_build=request.request_pages_build,
+                pages_workflow=request.pages_workflow, require_site=shell.require_site)
     if plan.needs_api and api is None:
-        what = ("publish_mode" if request.publish_mode == "pull-request" else "video_storage")
+        what = next(name for name, wanted in (
+            ("publish_mode", request.publish_mode == "pull-request"),
+            ("video_storage", request.video_storage == "release-asset"),
+            ("release_link", request.release_link),
+            ("request_pages_build", request.request_pages_build),
+            ("pages_workflow", True)) if wanted)
         raise shell.fail(what, f"{getattr(request, what)} needs the GitHub API: give a token")
     return plan

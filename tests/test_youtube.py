@@ -18,7 +18,7 @@ from youtube_server import GRANULARITY, UPLOAD_ONLY, FakeYouTube
 
 from pipeline.config import Config
 from pipeline.errors import InputError, PublishError
-from pipeline.plan import YouTubeRequest
+from pipeline.request import YouTubeRequest
 from pipeline.retry import RetryPolicy
 from pipeline.site.post import render_post
 from pipeline.story import write_story

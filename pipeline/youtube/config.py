@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import InputError
-from .metadata import PRIVACY_STATUSES
+from ..request import PRIVACY_STATUSES
 
 __all__ = ["PRIVACY_STATUSES", "CredentialNames", "Transport", "YouTubeAuth", "YouTubeOptions"]
 

@@ -28,7 +28,6 @@ TAGS_LIMIT = 500
 SHORTS_MAX_SECONDS = 60.0
 SHORTS_TAG = "#Shorts"
 SCIENCE_AND_TECHNOLOGY = "28"
-PRIVACY_STATUSES = ("private", "unlisted", "public")
 _ANGLES = str.maketrans({"<": "‹", ">": "›"})
 
 
