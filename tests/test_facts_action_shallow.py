@@ -21,8 +21,11 @@ REPOSITORY = "Codertocat/Hello-World"
 
 @pytest.fixture
 def origin(tmp_path: Path) -> tuple[Path, Repo]:
-    """The project's remote: v1.0.0, then two commits touching two files, then v1.1.0."""
+    """The project's remote: four commits, v1.0.0, two commits touching two files, v1.1.0."""
     source = Repo(tmp_path / "source")
+    source.commit("start", {"README.md": "project\n"})
+    source.commit("license", {"LICENSE": "MIT\n"})
+    source.commit("ci", {"ci.yml": "on: push\n"})
     source.commit("first", {f"f{i}.txt": f"{i}\n" for i in range(6)})
     source.tag("v1.0.0")
     source.commit("fix: the first thing", {"f1.txt": "one\n"}, author=LINUS)
@@ -87,6 +90,11 @@ def full_clone_numbers(source: Repo) -> dict[str, int]:
 def test_a_depth_1_checkout_is_deepened_and_counted_like_a_full_clone(origin, tmp_path):
     remote, source = origin
     run, post = publish(tmp_path, remote)
+    # Deepened to the previous release, not the whole history: still shallow, counted right.
+    workspace = tmp_path / "runner" / "workspace"
+    assert git("rev-parse", "--is-shallow-repository", cwd=workspace) == "true"
+    fetched = int(git("rev-list", "--count", "HEAD", cwd=workspace))
+    assert fetched < int(git("--git-dir", str(remote), "rev-list", "--count", "v1.1.0")) == 6
     assert numbers(post) == full_clone_numbers(source) == {"commits": 2, "files": 2,
                                                           "insertions": 2}
     assert facts_warnings(run) == []

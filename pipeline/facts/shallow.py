@@ -10,6 +10,7 @@ warning. A release is counted right or not counted.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from ..structure import ReleaseFacts
 from .categories import apply_categories
 from .git import GitRepo
 from .github import GitHubFacts, enrich
-from .versions import tag_version
+from .versions import DatedTag, previous_tag, tag_version
 
 Warn = Callable[[str], None]
 
@@ -44,6 +45,31 @@ def _same_server(remote: str, server_url: str) -> bool:
     theirs = urlsplit(remote)
     return (theirs.scheme, theirs.hostname, theirs.port) == (ours.scheme, ours.hostname,
                                                               ours.port)
+
+
+_FETCH = ["fetch", "--quiet", "--force", "--no-recurse-submodules"]
+
+
+def _deepen(git: GitRepo, tag: str, config: list[tuple[str, str]]) -> bool:
+    """Fetch the tags (one commit each), then the history of ``tag`` down to the previous
+    release and no further (``--shallow-exclude``, then one more level so the boundary sits
+    on the previous release's side); the whole history when that is not enough (a first
+    release, a server without ``deepen-not``)."""
+    git.fetch([*_FETCH, "--depth=1", "origin", "+refs/tags/*:refs/tags/*"], config)
+    tags = {t.name: t for t in git.tags()}
+    previous = previous_tag(tag, [DatedTag(t.name, t.date) for t in tags.values()])
+    if tag in tags and previous is not None:
+        ref = f"+refs/tags/{tag}:refs/tags/{tag}"
+        try:
+            git.fetch([*_FETCH, f"--shallow-exclude=refs/tags/{previous}", "origin", ref],
+                      config)
+            git.fetch([*_FETCH, "--deepen=1", "origin", ref], config)
+            if git.range_complete(tags[tag].commit, tags[previous].commit):
+                return True
+        except ReleasecastError:
+            pass
+    git.fetch([*_FETCH, "--tags", "--unshallow", "origin"], config)
+    return True
 
 
 def ensure_history(checkout: Path, tag: str, *, token: str | None = None,
@@ -70,14 +96,11 @@ def ensure_history(checkout: Path, tag: str, *, token: str | None = None,
             from ..blog.git import GitAuth
 
             config.append(GitAuth(token, server_url.rstrip("/")).config)
-        args = ["fetch", "--quiet", "--tags", "--force", "--no-recurse-submodules"]
-        try:
-            git.fetch([*args, *(["--unshallow"] if shallow else []), "origin"], config)
-        except ReleasecastError:
-            if shallow:
-                raise
-            return True
-        return not git.is_shallow()
+        if shallow:
+            return _deepen(git, tag, config)
+        with contextlib.suppress(ReleasecastError):  # a full clone: perhaps a first release
+            git.fetch([*_FETCH, "--tags", "origin"], config)
+        return True
     except ReleasecastError as exc:
         if warn:
             warn(f"could not fetch the history for {tag} ({exc}); "
