@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from factories import WEBHOOKS
 from githubapi_server import FakeGitHub
+from local_server import LocalServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
@@ -109,13 +109,6 @@ class RedisServer:
         return redis.Redis.from_url(self.url)
 
 
-@pytest.fixture(scope="module", name="redis_server")
-def redis_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
 # --- Chromium ----------------------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
@@ -124,18 +117,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module", name="browser")
-def browser_fixture() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (which never downloads a browser here)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (scripts/install-system-deps.sh --test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                             headless=True)
-        yield browser
-        browser.close()
+# The redis_server and browser fixtures are in conftest.py.
 
 
 def sign_in(browser: Any, base_url: str) -> Any:
@@ -426,7 +408,7 @@ class CaptureHost:
     404: payload URLs point here, and a test asserts it heard nothing."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         capture = self
@@ -443,18 +425,15 @@ class CaptureHost:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LocalServer(Handler)
+        self.url = self._server.url
 
     def __enter__(self) -> CaptureHost:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 def git(cwd: Path, *args: str) -> str:

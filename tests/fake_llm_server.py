@@ -25,8 +25,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from local_server import LocalServer
 
 GEMINI = "gemini"
 CHAT = "chat"
@@ -87,23 +89,19 @@ class FakeAIServer:
         self.answer: Callable[[str, dict], str] = lambda route, payload: "{}"
         self.expected_key: str | None = None  # when set, other keys get the service's 401/400
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._httpd = LocalServer(self._handler_class())
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> FakeAIServer:
-        self._thread.start()
+        self._httpd.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.stop()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._httpd.url
 
     def script(self, route: str, *replies: Reply) -> None:
         with self._lock:

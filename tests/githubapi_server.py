@@ -22,10 +22,12 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from local_server import LocalServer
 
 
 def _now() -> str:
@@ -63,19 +65,16 @@ class FakeGitHub:
         self.faults: list[tuple[str, int, dict[str, str]]] = []
         self._ids = itertools.count(7001)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = LocalServer(_handler_for(self))
+        self.url = self._server.url
         self.api_url = f"{self.url}/api/v3"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeGitHub:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     # --- state -----------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from app_fixtures import (
     RedisServer,
     WebServer,
     app_env,
-    redis_server_fixture,  # noqa: F401 - the redis_server fixture
 )
 from sqlalchemy import update
 

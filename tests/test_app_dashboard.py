@@ -11,8 +11,6 @@ from app_fixtures import (
     RedisServer,
     WebServer,
     app_env,
-    browser_fixture,  # noqa: F401 - the browser fixture
-    redis_server_fixture,  # noqa: F401 - the redis_server fixture
     release_payload,
 )
 

@@ -19,7 +19,6 @@ import yaml
 from app_fixtures import (
     REPO_ROOT,
     RedisServer,
-    redis_server_fixture,  # noqa: F401 - the redis_server fixture
 )
 from prometheus_client import generate_latest
 

@@ -15,7 +15,6 @@ from app_fixtures import (
     RedisServer,
     free_port,
     make_private_key,
-    redis_server_fixture,  # noqa: F401 - the redis_server fixture
     wait_until,
 )
 

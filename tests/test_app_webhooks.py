@@ -18,7 +18,6 @@ from app_fixtures import (
     app_env,
     delivery,
     fixture_payload,
-    redis_server_fixture,  # noqa: F401 - the redis_server fixture
     release_payload,
     sign,
 )

@@ -28,14 +28,12 @@ from app_fixtures import (
     WebServer,
     WorkerProcess,
     app_env,
-    browser_fixture,  # noqa: F401 - the browser fixture
     commits_on,
     fixture_payload,
     free_port,
     git,
     make_private_key,
     postgres_database,
-    redis_server_fixture,  # noqa: F401 - the redis_server fixture
     seed_blog,
     seed_source_repository,
     sign_in,

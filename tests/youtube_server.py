@@ -38,12 +38,13 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import trustme
+from local_server import LocalServer
 
 STALL_SECONDS = 2.5  # how long a "stall" fault keeps the answer back
 GRANULARITY = 256 * 1024  # non-final chunks must be multiples of this (as on Google's servers)
@@ -147,33 +148,24 @@ class FakeYouTube:
         self.lock = threading.RLock()
         self.ca_bundle = workdir / "test-ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_bundle))
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def __enter__(self) -> FakeYouTube:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever,
-                                        kwargs={"poll_interval": 0.02}, daemon=True)
-        self._thread.start()
+        self._server = LocalServer(_Handler, tls=context, poll_interval=0.02, fake=self).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def token_uri(self) -> str:
@@ -188,8 +180,9 @@ class FakeYouTube:
         "status" (a status query), "captions", "thumbnail", "playlist", "token".
         faults: "drop" (reset the connection halfway through the body), "drop-response"
         (store everything, then reset instead of answering: chunks, captions, playlist),
-        "stall" (store, answer after STALL_SECONDS), "500", "503", "expire-token" (the access token dies: 401), "quota"
-        (403 quotaExceeded), "upload-limit" (400 uploadLimitExceeded).
+        "stall" (store, answer after STALL_SECONDS), "500", "503", "expire-token" (the access
+        token dies: 401), "quota" (403 quotaExceeded), "upload-limit" (400
+        uploadLimitExceeded).
         """
         self._faults[(kind, ordinal)] = fault
 
