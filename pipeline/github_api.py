@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import InputError, PublishError
+from .retry import RetryPolicy
 
 T = TypeVar("T")
+GITHUB_RETRY = RetryPolicy(attempts=4, initial_wait=1.0, max_wait=20.0)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class GitHubApi:
     or a GitHub Enterprise Server's ``https://HOST/api/v3``."""
 
     def __init__(self, token: str | None, api_url: str = "https://api.github.com", *,
-                 timeout: int = 60, seconds_between_writes: float | None = 1.0) -> None:
+                 timeout: int = 60, seconds_between_writes: float | None = 1.0,
+                 retry: RetryPolicy = GITHUB_RETRY) -> None:
         try:
             from github import Auth, Github, GithubRetry
         except ImportError:  # pragma: no cover - the `github` extra is part of every install path
@@ -42,7 +45,10 @@ class GitHubApi:
             auth=Auth.Token(token) if token else None,
             base_url=self.api_url,
             timeout=timeout,
-            retry=GithubRetry(total=3, backoff_factor=0.5),
+            # urllib3's retries (through PyGithub's GithubRetry, which also waits out rate
+            # limits) under the project's policy; urllib3 never repeats a POST by itself.
+            retry=GithubRetry(total=retry.attempts - 1, backoff_factor=retry.initial_wait / 2,
+                              backoff_max=retry.max_wait),
             seconds_between_writes=seconds_between_writes,
         )
 
