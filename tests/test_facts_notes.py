@@ -269,3 +269,53 @@ def test_only_the_end_of_a_huge_entry_is_searched_for_a_tail(monkeypatch):
     notes = parse_notes(text)
     assert notes.items[0].text.endswith("end")
     assert len(searched) >= 2 and max(searched[1:]) <= module._TAIL_WINDOW < searched[0]
+
+
+@pytest.mark.parametrize(("heading", "kind"), [
+    ("### Stabilization", FEATURE), ("### Preview features", FEATURE),
+    ("### Enhancements", FEATURE), ("### Upgrade notes", BREAKING),
+    ("### Rule changes", None), ("### What's Changed", None), ("### Changed", OTHER),
+    ("### 新特性", FEATURE), ("### 问题修复", FIX), ("### 破坏性变更", BREAKING),
+    ("### 重大变更", BREAKING), ("### 新機能", FEATURE), ("### バグ修正", FIX),
+    ("### 破壊的変更", BREAKING), ("### Performance", ChangeKind.PERFORMANCE),
+    ("### Security", SECURITY), ("### Deprecations", DEPRECATION),
+])
+def test_section_names_beyond_the_english_defaults(heading, kind):
+    # "Rearrange x" says nothing by itself: only the heading can decide.
+    [item] = parse_notes(f"{heading}\n\n- Rearrange the widget tree\n").items
+    assert item.kind == (kind or OTHER)
+
+
+@pytest.mark.parametrize(("paragraph", "kind"), [
+    ("BUG FIXES:", FIX), ("NEW FEATURES:", FEATURE), ("ENHANCEMENTS:", FEATURE),
+    ("NOTES:", OTHER), ("UPGRADE NOTES:", BREAKING), ("**Bug fixes**", FIX),
+])
+def test_paragraphs_that_act_as_headings(paragraph, kind):
+    [item] = parse_notes(f"{paragraph}\n\n* Rearrange the widget tree\n").items
+    assert (item.kind, item.section) == (kind, paragraph.strip("*:"))
+
+
+@pytest.mark.parametrize(("entry", "kind", "emoji"), [
+    ("🐛 Rearrange x", FIX, "🐛"), (":bug: Rearrange x", FIX, "🐛"),
+    ("✨ Rearrange x", FEATURE, "✨"), ("⚡️ Rearrange x", ChangeKind.PERFORMANCE, "⚡️"),
+    ("🔒️ Rearrange x", SECURITY, "🔒️"), ("🗑️ Rearrange x", DEPRECATION, "🗑️"),
+    ("🔥 Rearrange x", REMOVAL, "🔥"), ("📝 Rearrange x", DOCS, "📝"),
+    ("💥 Rearrange x", BREAKING, "💥"), ("♻️ Rearrange x", OTHER, "♻️"),
+    ("⬆️ Rearrange x", OTHER, "⬆️"), ("♿ Rearrange x", FEATURE, "♿"),
+])
+def test_gitmoji_at_the_start_decides_and_is_kept_apart_from_the_text(entry, kind, emoji):
+    [item] = parse_notes(f"- {entry}\n").items
+    assert (item.kind, item.emoji, item.text) == (kind, emoji, "Rearrange x")
+
+
+@pytest.mark.parametrize(("entry", "text", "refs"), [
+    ("Fix {func}`load` ({pr}`12`, {issue}`9`)", "Fix `load`", [12, 9]),
+    ("Fix :py:meth:`~a.b.Client.close` :pr:`13`", "Fix `close`", [13]),
+    ("Fix the :doc:`guide <user/guide>` links gh-14", "Fix the guide links", [14]),
+    ("Fix ``render()`` (GH-15)", "Fix `render()`", [15]),
+    ("Fix [the parser][p] ([#16])\n\n[p]: https://x.org/p\n[#16]: https://x.org/pull/16",
+     "Fix [the parser](https://x.org/p)", [16]),
+])
+def test_roles_and_references_become_markdown_and_refs(entry, text, refs):
+    [item] = parse_notes(f"- {entry}\n").items
+    assert (item.text, item.refs, item.pr) == (text, refs, refs[0])

@@ -76,7 +76,9 @@ def clean_markup(text: str) -> Cleaned:
     return found
 
 
-_REF_LINK = re.compile(r"(?<![\]\\!])\[(?P<label>[^\[\]\n]{1,80})\](?!\(|:|\[)(?:\[\])?")
+# "[text][label]" (full), "[label][]" (collapsed), "[label]" (shortcut); not "[x](url)".
+_REF_LINK = re.compile(r"(?<![\]\\!])\[(?P<text>[^\[\]\n]{1,200})\]"
+                       r"(?:\[(?P<label>[^\[\]\n]{0,80})\]|(?![(:\[]))")
 
 
 def resolve_reference_links(text: str, references: dict[str, dict[str, str]]) -> str:
@@ -87,8 +89,9 @@ def resolve_reference_links(text: str, references: dict[str, dict[str, str]]) ->
         return text
 
     def inline(match: re.Match[str]) -> str:
-        label = match["label"]
+        text = match["text"]
+        label = match["label"] or text
         ref = references.get(" ".join(label.split()).upper())
-        return f"[{label}]({ref['href']})" if ref else match.group()
+        return f"[{text}]({ref['href']})" if ref else match.group()
 
     return _REF_LINK.sub(inline, text)
