@@ -45,15 +45,15 @@ def git_env(config: Iterable[tuple[str, str]] = (), base: Mapping[str, str] | No
 
 
 def run_git(args: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
-            timeout: float = 600.0, slow: type[ReleasecastError] = ToolError
-            ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``git ARGS`` in ``cwd`` (a fixed argument list, never a shell string) and return
-    the finished process, whatever its exit status; output is bytes, for the caller to decode.
-    Running past ``timeout`` seconds raises ``slow``.
+            timeout: float = 600.0, slow: type[ReleasecastError] = ToolError,
+            options: Sequence[str] = ()) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git OPTIONS ARGS`` in ``cwd`` (a fixed argument list, never a shell string) and
+    return the finished process, whatever its exit status; output is bytes, for the caller to
+    decode. Running past ``timeout`` seconds raises ``slow``.
     """
     try:
         return subprocess.run(  # nosec B603 - an argument list, never a shell string
-            ["git", *args], cwd=cwd, env=dict(env) if env is not None else git_env(),
+            ["git", *options, *args], cwd=cwd, env=dict(env) if env is not None else git_env(),
             stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=timeout,
         )
     except FileNotFoundError:

@@ -8,7 +8,6 @@ smaller and more predictable than its object model. Every revision we pass is ei
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import InputError, ToolError
+from ..gitcmd import git_env, run_git
 
 # Field and record separators inside our --format strings; git forbids NUL in ref names and
 # commit messages practically never contain these control characters.
@@ -59,13 +59,6 @@ class RawCommit:
         return len(self.parents) > 1
 
 
-def _git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # Untranslated messages (we parse --shortstat and error text) and never a prompt or pager.
-    env.update({"LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"})
-    return env
-
-
 class GitRepo:
     """A git working tree or bare repository we only read from."""
 
@@ -93,26 +86,11 @@ class GitRepo:
 
     def _run_raw(self, args: list[str], config: list[tuple[str, str]] | None = None,
                  timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-        cmd = ["git", "--no-pager", "-c", "color.ui=false", "-c", "log.showSignature=false",
-               "-C", str(self.path), *args]
-        env = _git_env()
         # Settings (a credential header) as command-scope config: never on the command line,
         # where other processes could read them, and never written to a file.
-        if config:
-            start = int(env.get("GIT_CONFIG_COUNT", "0") or 0)  # keep the caller's settings
-            for index, (key, value) in enumerate(config, start):
-                env[f"GIT_CONFIG_KEY_{index}"] = key
-                env[f"GIT_CONFIG_VALUE_{index}"] = value
-            env["GIT_CONFIG_COUNT"] = str(start + len(config))
-        try:
-            return subprocess.run(  # fixed argv, never a shell string
-                cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False,
-                timeout=timeout,
-            )
-        except FileNotFoundError:
-            raise ToolError("git not found: install git to read facts from a checkout") from None
-        except subprocess.TimeoutExpired:
-            raise ToolError(f"git {args[0]} timed out after 120 s in {self.path}") from None
+        return run_git(args, cwd=self.path, env=git_env(config or ()), timeout=timeout,
+                       options=["--no-pager", "-c", "color.ui=false",
+                                "-c", "log.showSignature=false", "-C", str(self.path)])
 
     def run(self, args: list[str]) -> str:
         """Run git and return its output; commit text that is not UTF-8 is replaced, not fatal."""
