@@ -54,31 +54,21 @@ env_file_option = click.option(
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--proxy-headers/--no-proxy-headers", default=False, show_default=True,
-              help="Trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind TLS proxy).")
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True,
-              help="Proxies whose forwarding headers are trusted.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Web processes sharing the port (restarted if one dies); metrics are summed.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 @env_file_option
-def serve(host: str, port: int, proxy_headers: bool, forwarded_allow_ips: str,
-          log_level: str, env_file: Path | None) -> None:
-    """Run the App's web server. Settings come from the environment (see docs/app.md)."""
-    import uvicorn
-
-    from app.db import Database
+def serve(host: str, port: int, workers: int, log_level: str, env_file: Path | None) -> None:
+    """Run the App's web server. Settings come from the environment (see docs/app.md); behind
+    a reverse proxy, name it in RELEASECAST_TRUSTED_PROXIES."""
     from app.settings import Settings
-    from app.web import create_app
+    from app.web import serve as run_server
 
     load_env_file(env_file)
     settings = Settings.from_env(role="web")  # every problem reported at once, before binding
     configure_logging(log_level)
-    db = Database(settings.db_url)  # unreachable or unmigratable: one line, before binding
-    uvicorn.run(
-        create_app(settings, db=db), host=host, port=port, log_level=log_level,
-        proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False, timeout_graceful_shutdown=10,
-    )
+    run_server(settings, host=host, port=port, workers=workers, log_level=log_level)
 
 
 @click.command("worker")

@@ -16,6 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import redis
@@ -35,6 +36,11 @@ from .settings import Secret
 log = logging.getLogger("releasecast.app.github")
 _REFRESH_MARGIN = timedelta(minutes=5)  # never hand out a token about to expire mid-job
 _USER_AGENT = "releasecast-app"
+
+
+def _client(client: httpx.AsyncClient) -> Any:
+    # gidgethub's annotations name its httpx2 fork; at run time it drives any httpx client.
+    return client
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ class GitHubApp:
 
     async def _repository_installation(self, full_name: str) -> int:
         async with httpx.AsyncClient(timeout=30) as client:
-            gh = GitHubAPI(client, _USER_AGENT, base_url=self.api_url)
+            gh = GitHubAPI(_client(client), _USER_AGENT, base_url=self.api_url)
             try:
                 if self.metrics is not None:
                     self.metrics.github_api_calls()
@@ -165,7 +171,7 @@ class GitHubApp:
 
     async def _request_token(self, installation_id: int) -> InstallationToken:
         async with httpx.AsyncClient(timeout=30) as client:
-            gh = GitHubAPI(client, _USER_AGENT, base_url=self.api_url)
+            gh = GitHubAPI(_client(client), _USER_AGENT, base_url=self.api_url)
             try:
                 if self.metrics is not None:
                     self.metrics.github_api_calls()

@@ -273,7 +273,11 @@ def on_job_failure(job: Job, connection: redis.Redis, exc_type: Any, exc: Any, t
     try:
         ctx = worker_context()
         run = ctx.runs.get(job.id)
-        if run is None or run["status"] != RunStatus.RUNNING:
+        if run is None and job.args:
+            # Failed before it could start (e.g. the database was down): record it now, so
+            # the run is visible with its error rather than failing out of sight.
+            ctx.runs.record_queued(RunRequest.from_json(job.args[0]))
+        elif run is None or run["status"] != RunStatus.RUNNING:
             return
         reason = _one_line(exc) if exc is not None else "worker lost"
         if _retries_left(job) > 0:

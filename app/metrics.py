@@ -3,7 +3,8 @@
 Two kinds, because they are produced in different places:
 
 * the web process's own: ``webhook_deliveries_total{event,result}`` and the webhook response
-  time, kept in memory by prometheus-client (one registry per app instance);
+  time, kept by prometheus-client (in memory, or in its multiprocess files when several web
+  processes share a port: :class:`WebMetrics`);
 * the workers': ``pipeline_runs_total{status}``, ``pipeline_duration_seconds{stage}``,
   ``pipeline_errors_total{stage}`` and ``github_api_calls_total``. Workers fork a process per job
   and run on several machines, so in-memory counters would die with each job and be scattered
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Iterator, Sequence
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 import redis
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -25,6 +29,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 from rq import Queue, Worker
@@ -40,6 +45,10 @@ _SEP = "|"
 
 def _field(name: str, **labels: str) -> str:
     return _SEP.join([name, *(f"{k}={v}" for k, v in sorted(labels.items()))])
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _parse_field(field: str) -> tuple[str, dict[str, str]]:
@@ -123,28 +132,28 @@ class RedisMetricsCollector(Collector):
         yield GaugeMetricFamily("workers", "Live RQ workers listening on the queue", value=workers)
 
     @staticmethod
-    def _counters(raw: dict[bytes, bytes]) -> Iterator[Metric]:
+    def _counters(raw: Mapping[bytes | str, bytes | str]) -> Iterator[Metric]:
         families = {
             name: CounterMetricFamily(name, doc, labels=labels)
             for name, (doc, labels) in _DESCRIPTIONS.items()
         }
-        if not any(_parse_field(f.decode())[0] == "github_api_calls_total" for f in raw):
+        if not any(_parse_field(_text(f))[0] == "github_api_calls_total" for f in raw):
             families["github_api_calls_total"].add_metric([], 0)
         for field, value in raw.items():
-            name, labels = _parse_field(field.decode())
+            name, labels = _parse_field(_text(field))
             family = families.get(name)
             if family is not None:
                 family.add_metric([labels[k] for k in _DESCRIPTIONS[name][1]], float(value))
         yield from families.values()
 
     @staticmethod
-    def _histogram(raw: dict[bytes, bytes]) -> Metric:
+    def _histogram(raw: Mapping[bytes | str, bytes | str]) -> Metric:
         family = HistogramMetricFamily(
             "pipeline_duration_seconds", "Time spent in each pipeline stage", labels=["stage"]
         )
         stages: dict[str, dict[str, float]] = {}
         for field, value in raw.items():
-            kind, labels = _parse_field(field.decode())
+            kind, labels = _parse_field(_text(field))
             entry = stages.setdefault(labels["stage"], {})
             key = f"le={labels['le']}" if kind == "bucket" else kind
             entry[key] = float(value)
@@ -155,23 +164,45 @@ class RedisMetricsCollector(Collector):
         return family
 
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_multiprocess(directory: Path) -> None:
+    """Before starting several web processes: an empty directory for their metric files, named
+    in the environment they inherit (prometheus-client reads it when first imported there)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(directory)
+
+
 class WebMetrics:
-    """The web process's own metrics, in a registry of its own (one per app instance)."""
+    """The web process's own metrics.
+
+    One process: in memory, in a registry per app instance. Several processes behind one port
+    (``releasecast serve --workers N``): prometheus-client's multiprocess mode, each process
+    writing its values to files in ``PROMETHEUS_MULTIPROC_DIR`` and every scrape summing all of
+    them, so whichever process answers ``/metrics`` reports the whole server."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        own = CollectorRegistry()
         self.deliveries = Counter(
             "webhook_deliveries",
             "Webhook deliveries by event and what was done with them",
             ["event", "result"],
-            registry=self.registry,
+            registry=own,
         )
         self.webhook_seconds = Histogram(
             "webhook_response_seconds",
             "Time to answer a webhook delivery",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10),
-            registry=self.registry,
+            registry=own,
         )
+        directory = os.environ.get(MULTIPROCESS_ENV)
+        if directory:
+            self.registry = CollectorRegistry()
+            MultiProcessCollector(self.registry, path=directory)
+        else:
+            self.registry = own
 
     def attach(self, collector: Collector) -> None:
         self.registry.register(collector)

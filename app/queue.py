@@ -83,7 +83,7 @@ def enqueue_release(
                 earlier = pipe.get(claim) or pipe.get(release)
                 if earlier is not None:
                     pipe.unwatch()
-                    return Enqueued(request.run_id, duplicate_of=earlier.decode())
+                    return Enqueued(request.run_id, duplicate_of=_text(earlier))
                 pipe.multi()
                 pipe.set(claim, request.run_id, ex=settings.dedupe_ttl)
                 pipe.set(release, request.run_id, ex=settings.dedupe_ttl)
@@ -105,6 +105,10 @@ def enqueue_release(
                 # Another process claimed one of the keys between WATCH and EXEC: look again,
                 # the next round reports the duplicate.
                 continue
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _retry(settings: Settings) -> Retry | None:

@@ -1,21 +1,31 @@
 """Reading and writing run history. Each status change is one short transaction.
 
-The web process records a run as ``queued`` right after enqueueing it; the worker creates the
-row itself if it gets there first (or if the web process could not write it), so a run is never
-missing from the history while its job exists.
+The web process records a run as ``queued`` right after enqueueing it, through
+:class:`RunRecorder` (one transaction for all the runs accepted meanwhile, so the database's
+commit rate does not cap the webhook's); the worker creates the row itself if it gets there
+first, or if the web process could not write it (database down, process killed before its
+batch was written), and a job that fails before starting records its row then: a run is
+never missing from the history while its job exists.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .db import Database
 from .models import FINISHED, Run, RunStatus, utcnow
+
+log = logging.getLogger("releasecast.app.runs")
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,21 @@ class RunStore:
         except IntegrityError:
             pass
 
+    def record_many(self, requests: list[tuple[RunRequest, datetime]]) -> None:
+        """Insert queued runs (with the time each was accepted) in one transaction, skipping
+        any that exist: the web process's group commit (:class:`RunRecorder`)."""
+        if not requests:
+            return
+        rows = [{"id": r.run_id, "delivery_id": r.delivery_id, "event": r.event,
+                 "repository": r.repository, "private": r.private, "tag": r.tag,
+                 "release_id": r.release_id, "installation_id": r.installation_id,
+                 "status": RunStatus.QUEUED, "attempts": 0, "created_at": accepted}
+                for r, accepted in requests]
+        dialect = self.db.engine.dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        with self.db.session() as session:
+            session.execute(insert(Run).on_conflict_do_nothing(), rows)
+
     def start(self, request: RunRequest) -> bool:
         """Mark the run as running (creating it if needed) and count the attempt.
 
@@ -172,3 +197,55 @@ class RunStore:
             runs = [run_to_json(run) for run in session.scalars(query)]
             total = session.scalar(count) or 0
         return runs, total
+
+
+class RunRecorder:
+    """Writes the web process's queued runs from one thread, in batches (group commit)."""
+
+    _STOP = None
+
+    def __init__(self, store: RunStore, *, batch: int = 500) -> None:
+        self.store = store
+        self.batch = batch
+        self._pending: queue.SimpleQueue[tuple[RunRequest, datetime] | None] = \
+            queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def add(self, request: RunRequest) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="run-recorder",
+                                                    daemon=True)
+                    self._thread.start()
+        self._pending.put((request, utcnow()))
+
+    def close(self, timeout: float = 10) -> None:
+        """Write what is pending, then stop (at shutdown)."""
+        if self._thread is not None:
+            self._pending.put(self._STOP)
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._pending.get()
+            batch = [] if first is None else [first]
+            stop = first is None
+            while len(batch) < self.batch and not stop:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            try:
+                self.store.record_many(batch)
+            except SQLAlchemyError as exc:
+                # The jobs are safely queued; each worker creates its run's row at start.
+                log.warning("%d queued runs not recorded yet: %s", len(batch),
+                            type(exc).__name__)
+            if stop:
+                return

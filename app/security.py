@@ -153,7 +153,10 @@ class SessionStore:
             stored = await self.connection.get(self._key(session_id))
         except (RedisError, OSError):
             return False  # sessions cannot be checked: only the bearer token works
-        return stored is not None and _constant_time_equal(stored.decode(), self.fingerprint)
+        if stored is None:
+            return False
+        text = stored.decode() if isinstance(stored, bytes) else stored
+        return _constant_time_equal(text, self.fingerprint)
 
     async def revoke(self, session_id: str) -> None:
         if session_id and len(session_id) <= 128:
@@ -222,7 +225,9 @@ SECURITY_HEADERS = [
      b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # Not no-referrer: with it browsers send "Origin: null" on the dashboard's own form POSTs,
+    # which the cross-site check must refuse. same-origin still tells other sites nothing.
+    (b"referrer-policy", b"same-origin"),
 ]
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import socket
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
+import uvicorn
 from gidgethub import BadRequest, ValidationFailure, sansio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
@@ -33,12 +36,14 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from pipeline.errors import ReleasecastError
+
 from .db import Database
 from .github_auth import TokenCache
-from .metrics import RedisMetricsCollector, WebMetrics
+from .metrics import MULTIPROCESS_ENV, RedisMetricsCollector, WebMetrics, prepare_multiprocess
 from .models import RunStatus
 from .queue import make_queue, redis_client
-from .runs import RunStore
+from .runs import RunRecorder, RunStore
 from .security import (
     SESSION_COOKIE,
     Authenticator,
@@ -93,6 +98,7 @@ class ReleasecastApp:
         self.connection = connection or redis_client(settings.redis_url)
         self.queue = make_queue(settings, self.connection)
         self._db = db
+        self._recorder: RunRecorder | None = None
         self.metrics = WebMetrics()
         self.metrics.attach(RedisMetricsCollector(self.connection, self.queue))
         # The async client serves the event loop's own calls (limits, sessions); the sync one
@@ -120,6 +126,12 @@ class ReleasecastApp:
     @property
     def runs(self) -> RunStore:
         return RunStore(self.db)
+
+    @property
+    def recorder(self) -> RunRecorder:
+        if self._recorder is None:
+            self._recorder = RunRecorder(self.runs)
+        return self._recorder
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -163,8 +175,7 @@ class ReleasecastApp:
         if not signature.startswith("sha256="):
             return await self._unverified(request, Reply(
                 401, "unauthorized", {"status": "error", "reason": "missing X-Hub-Signature-256"}))
-        secret = self._matching_secret(body, signature)
-        if secret is None:
+        if not self._signed(body, signature):
             return await self._unverified(request, Reply(
                 401, "unauthorized", {"status": "error", "reason": "signature does not match"}))
         event_name = request.headers.get("x-github-event", "")
@@ -172,9 +183,12 @@ class ReleasecastApp:
         limited = await self._limited("deliveries", request)
         if limited is not None:
             return self._count(label, limited)
-        headers = {k: v for k, v in request.headers.items() if k != "x-hub-signature"}
+        # Verified above: gidgethub only parses (without the signature headers it would check
+        # the HMAC a second time).
+        headers = {k: v for k, v in request.headers.items()
+                   if k not in ("x-hub-signature", "x-hub-signature-256")}
         try:
-            event = sansio.Event.from_http(headers, body, secret=secret)
+            event = sansio.Event.from_http(headers, body)
         except BadRequest as exc:
             # gidgethub reports undecodable JSON as an unsupported media type; say which.
             if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
@@ -188,7 +202,7 @@ class ReleasecastApp:
         if not _DELIVERY_ID.match(event.delivery_id):
             return self._count(label, Reply(
                 400, "bad_request", {"status": "error", "reason": "malformed X-GitHub-Delivery"}))
-        ctx = WebhookContext(self.settings, self.queue, self.runs, self.token_cache)
+        ctx = WebhookContext(self.settings, self.queue, self.recorder, self.token_cache)
         try:
             reply = await dispatch(event, ctx)
         except RedisError as exc:
@@ -207,8 +221,8 @@ class ReleasecastApp:
         limited = await self._limited("unverified", request)
         return self._count("unverified", limited or reply)
 
-    def _matching_secret(self, body: bytes, signature: str) -> str | None:
-        """The configured secret (current, or previous during a rotation) that signed it."""
+    def _signed(self, body: bytes, signature: str) -> bool:
+        """Whether the configured secret (current, or previous during a rotation) signed it."""
         for secret in (self.settings.webhook_secret, self.settings.previous_webhook_secret):
             if secret is None:
                 continue
@@ -216,8 +230,8 @@ class ReleasecastApp:
                 sansio.validate_event(body, signature=signature, secret=secret.reveal())
             except ValidationFailure:
                 continue
-            return secret.reveal()
-        return None
+            return True
+        return False
 
     def _count(self, event: str, reply: Reply) -> Reply:
         self.metrics.deliveries.labels(event=event, result=reply.result).inc()
@@ -371,6 +385,8 @@ def create_app(settings: Settings, *, db: Database | None = None,
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(lambda: state.db)  # migrate before taking traffic
         yield
+        await run_in_threadpool(state.recorder.close)  # write the runs still pending
+        await state.async_connection.aclose()
 
     routes = [
         Route("/webhook", state.webhook, methods=["POST"]),
@@ -399,9 +415,50 @@ def create_app(settings: Settings, *, db: Database | None = None,
     if not settings.trusted_proxies:
         return app
     # Outermost, so the limits and the cookie's Secure flag see the client behind the proxy.
-    return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
+    # (uvicorn types ASGI apps more narrowly than Starlette; both follow the ASGI spec.)
+    return cast(ASGIApp, ProxyHeadersMiddleware(
+        cast(Any, app), trusted_hosts=list(settings.trusted_proxies)))
 
 
 def app_from_env() -> ASGIApp:
-    """Factory for ``uvicorn --factory app.web:app_from_env``."""
+    """Factory for ``uvicorn --factory app.web:app_from_env`` (each of ``serve --workers``)."""
     return create_app(Settings.from_env(role="web"))
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int = 1,
+          log_level: str = "info") -> None:
+    """Run the web server: one process, or ``workers`` processes sharing the port (uvicorn's
+    supervisor restarts any that dies), their metrics summed by each scrape. Forwarding
+    headers are read by :func:`create_app` from RELEASECAST_TRUSTED_PROXIES only."""
+    options: dict[str, Any] = dict(
+        host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False,
+        timeout_graceful_shutdown=10)
+    db = Database(settings.db_url)  # unreachable or unmigratable: one line, before binding
+    if workers == 1:
+        uvicorn.run(create_app(settings, db=db), **options)
+        return
+    db.dispose()  # migrated once here; each process opens its own engine
+    if not os.environ.get(MULTIPROCESS_ENV):
+        prepare_multiprocess(settings.data_dir.resolve() / "web-metrics")
+    from uvicorn.supervisors import Multiprocess
+
+    config = _TcpConfig("app.web:app_from_env", factory=True, workers=workers, **options)
+    try:
+        sock = config.bind_socket()
+    except OSError as exc:
+        raise ReleasecastError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                               ) from None
+    Multiprocess(config, sockets=[sock]).run()
+
+
+class _TcpConfig(uvicorn.Config):
+    def bind_socket(self) -> socket.socket:
+        # asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose protocol
+        # says TCP. uvicorn's shared socket for --workers is made without one, so every
+        # answer (headers, then body) waited ~40 ms for the client's delayed ACK.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.set_inheritable(True)
+        return sock

@@ -1,4 +1,4 @@
-"""Webhook event handlers, routed Probot-style by event name and action with gidgethub's Router.
+"""Webhook event handlers, routed by event name and action (:data:`HANDLERS`).
 
 Each handler receives the verified :class:`gidgethub.sansio.Event` and the App's context and
 returns a :class:`Reply`. An event/action with no handler is answered 202 with the reason.
@@ -10,12 +10,15 @@ Handlers only validate, claim and enqueue — the work happens in :mod:`app.jobs
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gidgethub import routing, sansio
+from gidgethub import sansio
 from rq import Queue
 from starlette.concurrency import run_in_threadpool
+
+from pipeline.plan import PUBLISHED_ACTIONS
 
 from .events import (
     Envelope,
@@ -27,11 +30,10 @@ from .events import (
     parse,
 )
 from .queue import Enqueued, enqueue_release, release_key
-from .runs import RunRequest, RunStore
+from .runs import RunRecorder, RunRequest
 from .settings import Settings
 
 log = logging.getLogger("releasecast.app.webhooks")
-router = routing.Router()
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Reply:
 class WebhookContext:
     settings: Settings
     queue: Queue
-    runs: RunStore
+    runs: RunRecorder
     token_cache: Any = None  # app.github_auth.TokenCache, to forget tokens of removed installs
 
 
@@ -54,7 +56,6 @@ def ignored(reason: str) -> Reply:
     return Reply(202, "ignored", {"status": "ignored", "reason": reason})
 
 
-@router.register("ping")
 async def on_ping(event: sansio.Event, ctx: WebhookContext) -> Reply:
     ping = parse(PingEvent, event.data)
     hook = ping.hook or Hook()
@@ -62,7 +63,6 @@ async def on_ping(event: sansio.Event, ctx: WebhookContext) -> Reply:
     return Reply(200, "pong", {"status": "pong", "zen": ping.zen})
 
 
-@router.register("installation")
 async def on_installation(event: sansio.Event, ctx: WebhookContext) -> Reply:
     data = parse(InstallationEvent, event.data)
     installation = data.installation
@@ -109,20 +109,23 @@ async def _on_release(event: sansio.Event, ctx: WebhookContext) -> Reply:
 
 
 def _enqueue_and_record(ctx: WebhookContext, request: RunRequest, claim: str) -> Enqueued:
-    """One trip to the thread pool: claim and enqueue (Redis), then record the run."""
+    """One trip to the thread pool: claim and enqueue (Redis, atomically), then hand the run
+    to the history's batch writer. The job is safely queued before the answer; its row
+    follows within milliseconds, or the worker writes it (see :mod:`app.runs`)."""
     enqueued = enqueue_release(ctx.queue, request, release=claim, settings=ctx.settings)
     if not enqueued.duplicate:
-        # The job is already safely queued; the worker creates the row if this write fails.
-        try:
-            ctx.runs.record_queued(request)
-        except Exception as exc:  # never turn an enqueued delivery into an error
-            log.warning("run %s queued but not recorded yet: %s", request.run_id,
-                        type(exc).__name__)
+        ctx.runs.add(request)
     return enqueued
 
 
-for _action in ("published", "released", "prereleased"):
-    router.add(_on_release, "release", action=_action)
+Handler = Callable[[sansio.Event, WebhookContext], Awaitable[Reply]]
+# (event, action): None matches any action. Releases: the actions the publishing plan handles
+# (a release made public); edits and deletions are the Action's business, never the App's.
+HANDLERS: dict[tuple[str, str | None], Handler] = {
+    ("ping", None): on_ping,
+    ("installation", None): on_installation,
+    **{("release", action): _on_release for action in PUBLISHED_ACTIONS},
+}
 
 
 def malformed(reason: str) -> Reply:
@@ -134,13 +137,12 @@ async def dispatch(event: sansio.Event, ctx: WebhookContext) -> Reply:
     if not isinstance(event.data, dict):
         return malformed("payload is not a JSON object")
     try:
-        # Routing reads ``action``: its type is checked before gidgethub hashes it.
+        # Routing reads ``action``: its type is checked first.
         action = parse(Envelope, event.data).action
-        handlers = router.fetch(event)
-        if not handlers:
+        handler = HANDLERS.get((event.event, action)) or HANDLERS.get((event.event, None))
+        if handler is None:
             name = f"{event.event}.{action}" if action else event.event
             return ignored(f"{name} is not handled")
-        (handler,) = handlers  # one handler per event/action by construction
         return await handler(event, ctx)
     except MalformedDelivery as exc:
         return malformed(str(exc))

@@ -49,7 +49,7 @@ _RQ_HEARTBEAT_GRACE = 60  # what RQ adds to every heartbeat TTL
 class ReleasecastWorker(Worker):
     """An RQ :class:`~rq.Worker` with a configurable abandoned-job grace and fast takeover."""
 
-    def __init__(self, *args, tuning: WorkerTuning | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, tuning: WorkerTuning | None = None, **kwargs: Any) -> None:
         tuning = tuning or Settings.from_env(role="worker").tuning
         kwargs.setdefault("worker_ttl", tuning.worker_ttl)
         kwargs.setdefault("job_monitoring_interval", tuning.job_monitoring_interval)
@@ -139,7 +139,8 @@ class ReleasecastWorker(Worker):
         except _REDIS_DOWN as exc:
             self._redis_lost(exc, "cleaning registries")
 
-    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # type: ignore[no-untyped-def]
+    def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int,
+                                 rusage: Any) -> None:
         """The horse died without recording anything: say so in the run history."""
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         _note_run(job.id, f"worker process died (exit status {ret_val}); "
@@ -165,7 +166,7 @@ def take_over_abandoned(queue: Queue, *, now: float | None = None) -> list[str]:
         takeovers = int(job.meta.get("takeovers", 0))
         if takeovers >= MAX_TAKEOVERS:
             continue  # RQ's StartedJobRegistry.cleanup: retry with backoff, or fail
-        if connection.zrem(registry.key, raw) != 1:
+        if connection.zrem(registry.key, entry) != 1:
             continue  # another worker took it first
         job.meta["takeovers"] = takeovers + 1
         job.save_meta()

@@ -300,9 +300,11 @@ class CliProcess:
 
 
 class WebServer(CliProcess):
-    def __init__(self, env: dict[str, str], log: Path, *, log_level: str = "warning") -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, log_level: str = "warning",
+                 workers: int = 1) -> None:
         self.port = free_port()
-        super().__init__(["serve", "--port", str(self.port), "--log-level", log_level], env, log)
+        super().__init__(["serve", "--port", str(self.port), "--log-level", log_level,
+                          "--workers", str(workers)], env, log)
         self.url = f"http://127.0.0.1:{self.port}"
 
         def up() -> bool:
@@ -313,7 +315,7 @@ class WebServer(CliProcess):
             except httpx.HTTPError:
                 return False
 
-        wait_until(up, 30, 0.1, what="the web server")
+        wait_until(up, 90, 0.1, what="the web server")  # a loaded CI machine, two processes
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10, **kwargs)

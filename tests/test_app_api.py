@@ -199,3 +199,44 @@ def test_api_rate_limit_is_per_client(redis_server: RedisServer, tmp_path: Path)
             assert client.get("/health").status_code == 200  # probes are not limited
     finally:
         web.stop()
+
+
+def test_metrics_of_two_web_processes_are_summed(redis_server: RedisServer,
+                                                 tmp_path: Path) -> None:
+    """`serve --workers 2`: whichever process answers the scrape reports both processes."""
+    import asyncio
+
+    import httpx
+    from app_fixtures import delivery, fixture_payload, wait_until
+
+    env = app_env(redis_url=redis_server.url, database_url=f"sqlite:///{tmp_path}/r.db",
+                  data_dir=tmp_path)
+    web = WebServer(env, tmp_path / "serve.log", workers=2)
+    files = tmp_path / "web-metrics"
+
+    async def pings(count: int) -> list[int]:
+        headers, body = delivery("ping", fixture_payload("ping/payload.json"))
+
+        async def one() -> int:  # a connection each, so both processes accept some
+            async with httpx.AsyncClient(base_url=web.url) as client:
+                return (await client.post("/webhook", content=body, headers=headers)).status_code
+
+        return await asyncio.gather(*(one() for _ in range(count)))
+
+    try:
+        sent = 0
+
+        def both_counted() -> bool:
+            nonlocal sent
+            assert asyncio.run(pings(10)) == [200] * 10
+            sent += 10
+            return len(list(files.glob("counter_*.db"))) >= 2  # one file per process
+
+        wait_until(both_counted, 60, 0, what="both web processes to take deliveries")
+        for _ in range(6):  # each scrape on a new connection, whichever process takes it
+            with web.client(headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
+                text = client.get("/metrics").text
+            assert f'webhook_deliveries_total{{event="ping",result="pong"}} {sent}.0' in text
+            assert re.search(rf"^webhook_response_seconds_count {sent}.0$", text, re.M)
+    finally:
+        web.stop()
