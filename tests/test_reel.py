@@ -9,6 +9,7 @@ ffprobe/ffmpeg.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import shutil
 import struct
@@ -100,13 +101,18 @@ def streams(path: Path) -> tuple[dict, dict, dict]:
 
 
 def frame(video: Path, at: float) -> Image.Image:
-    """The decoded frame shown at ``at`` seconds, as 8-bit luma."""
+    """The decoded frame a player shows at ``at`` seconds, as 8-bit luma: the last one that
+    starts at or before then (seeking gives the first one at or after: with a variable frame
+    rate, that may be the next picture, seconds later)."""
+    start = max(t for t in frame_times(video) if t <= at + 1e-6)
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-ss", f"{at:.3f}", "-i", str(video), "-frames:v", "1",
+        ["ffmpeg", "-v", "error", "-ss", f"{max(0.0, start - 0.001):.4f}", "-i", str(video),
+         "-frames:v", "1",
          "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
     return Image.frombytes("L", (W, H), raw[: W * H])
 
 
+@functools.cache
 def frame_times(video: Path) -> list[float]:
     """When each encoded frame starts being shown."""
     out = subprocess.run(

@@ -62,7 +62,9 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
     slides = []
     for i, slide in enumerate(story.slides):
         path = out_dir / f"slide-{i + 1:02d}-{slide.kind.value}.png"
-        _save(slide_scene(slide, i, len(story.slides), info, style).render(), path)
+        scene = slide_scene(slide, i, len(story.slides), info, style)
+        _save(scene.render(), path)
+        _keep(_digest(path), scene)
         _save_scene_source(path, {
             "slide": asdict(slide), "index": i, "count": len(story.slides),
             "facts": asdict(info), "brand": brand.model_dump(mode="json"),
@@ -93,22 +95,39 @@ def _save_scene_source(png: Path, source: dict) -> None:
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
+# Scenes this process drew or rebuilt, by PNG digest: the main reel and every dubbed reel of a
+# run show the same slides, and rebuilding a scene means laying out its text again.
+_SCENES: dict[str, Scene] = {}
+_KEPT_SCENES = 16
+
+
 def load_scene(slide_png: Path) -> Scene | None:
     """The scene a slide PNG was drawn from, rebuilt from its ``.scene.json``; None when the
     slide has none (any image can be a slide: it is then shown still) or no longer matches."""
     try:
         source = json.loads(scene_source(slide_png).read_text(encoding="utf-8"))
-        if source.get("version") != _SCENE_VERSION or source["png_sha256"] != _digest(slide_png):
+        digest = _digest(slide_png)
+        if source.get("version") != _SCENE_VERSION or source["png_sha256"] != digest:
             return None
+        if digest in _SCENES:
+            return _SCENES[digest]
         fields = source["slide"]
         slide = Slide(SlideKind(fields["kind"]), fields["heading"], list(fields["lines"]),
                       list(fields["narration"]))
         brand = Brand.model_validate(source["brand"])
         style = Style.from_brand(brand, source["name"], source["language"])
-        return slide_scene(slide, source["index"], source["count"],
-                           SlideFacts(**source["facts"]), style)
+        scene = slide_scene(slide, source["index"], source["count"],
+                            SlideFacts(**source["facts"]), style)
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    _keep(digest, scene)
+    return scene
+
+
+def _keep(digest: str, scene: Scene) -> None:
+    if len(_SCENES) >= _KEPT_SCENES:
+        _SCENES.pop(next(iter(_SCENES)))
+    _SCENES[digest] = scene
 
 
 def _digest(path: Path) -> str:

@@ -44,8 +44,8 @@ def pieces(text: str, chain: FontChain, base_rtl: bool | None = None) -> tuple[P
 def _pieces(text: str, chain: FontChain, base_rtl: bool | None, raqm: bool
             ) -> tuple[Piece, ...]:
     faces: list[FontFace] = []
-    for face, run in chain.segments(text):
-        faces.extend([face] * len(run))
+    for face, segment in chain.segments(text):
+        faces.extend([face] * len(segment))
     result = []
     for run in visual_runs(text, faces.__getitem__, base_rtl):
         part = text[run.start : run.end]

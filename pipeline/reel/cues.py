@@ -117,6 +117,7 @@ def captions(cues: list[Cue], spans: list[SlideSpan], mode: str) -> list[Caption
         else:
             until = min(to_frames(cue.end + CAPTION_HOLD), span.fade_start)
         floor = max(span.shown, shots[-1].end if shots else 0)
+        pieces: list[tuple[int, str, tuple[str, ...], int]]
         if mode == "sentences":
             pieces = [(to_frames(cue.start), " ".join(cue.text.split()), (), -1)]
         else:

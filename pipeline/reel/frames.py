@@ -115,6 +115,17 @@ class Painter:
         self._shown = key
         return self.canvas.frame()
 
+    def picture(self, key: FrameKey) -> Image.Image:
+        """The whole RGB picture of ``key`` (a new image; the benchmark's moviepy baseline
+        composes the same timeline from these)."""
+        image = self._slide(key.view)
+        image = (Image.blend(image, self._slide(key.incoming), key.fade)
+                 if key.incoming is not None else image.copy())
+        strip = None if key.caption is None else self._strip(key.view, image, key.caption)
+        if strip is not None:
+            image.paste(*strip)
+        return image
+
     def _whole(self, key: FrameKey) -> None:
         image = self._slide(key.view)
         if key.incoming is not None:

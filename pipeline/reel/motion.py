@@ -1,6 +1,6 @@
 """What moves on each slide, and when: short bursts timed from the narration, holds between.
 
-* A list slide's items enter as their sentence starts (a 0.27 s ease-out: fading in while
+* A list slide's items enter as their sentence starts (a 0.2 s ease-out: fading in while
   rising into place); the item being spoken is emphasised and steps back once the next one
   starts. Items no sentence speaks (the contributors' names) enter one after the other when
   the slide's first sentence starts.
@@ -22,7 +22,9 @@ from ..voice.timeline import to_frames
 from .cues import sentence_starts
 from .spans import SlideSpan
 
-BURST = 8  # frames an entry or emphasis change lasts: 0.27 s at 30 fps (<= 0.3 s)
+# Frames an entry or an emphasis change lasts: 0.2 s at 30 fps. Long enough to read as motion,
+# and every frame of it is encoded: 8 frames measured ~10 % more reel time for no visible gain.
+BURST = 6
 COUNT = 9  # frames numbers take to count up: 0.3 s
 STAGGER = 3  # frames between parts entering one after the other
 LEAD = 2  # an entry starts this many frames before its words, so it has landed as they come

@@ -57,18 +57,9 @@ def render_reel(
         )
     if not narration.audio.is_file():
         raise InputError(f"narration audio not found: {narration.audio}")
-    spans = slide_spans(narration, options.crossfade)
-    total = to_frames(narration.duration)
-    seconds = total / FPS
+    seconds = to_frames(narration.duration) / FPS
     track = soundtrack(narration.audio, options, seconds)
-    scenes = [_scene(path, index) for index, path in enumerate(slides)]
-    motions = [
-        slide_motion(scene, span, [cue for cue in narration.cues if cue.slide == index])
-        for index, (scene, span) in enumerate(zip(scenes, spans, strict=True))
-    ]
-    timeline = Timeline(spans, motions, captions(narration.cues, spans, options.captions),
-                        zoom=options.zoom)
-    painter = Painter(scenes, spans, brand or Brand(), narration.language)
+    timeline, painter = plan(slides, narration, options, brand or Brand())
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +83,20 @@ def render_reel(
         progress(1.0)
     return Reel(video=out, duration=seconds, language=narration.language,
                 captions_vtt=narration.vtt, captions_srt=narration.srt)
+
+
+def plan(slides: list[Path], narration: Narration, options: ReelOptions, brand: Brand
+         ) -> tuple[Timeline, Painter]:
+    """The reel's timeline and the painter of its frames (checked: one clear error line)."""
+    spans = slide_spans(narration, options.crossfade)
+    scenes = [_scene(path, index) for index, path in enumerate(slides)]
+    motions = [
+        slide_motion(scene, span, [cue for cue in narration.cues if cue.slide == index])
+        for index, (scene, span) in enumerate(zip(scenes, spans, strict=True))
+    ]
+    timeline = Timeline(spans, motions, captions(narration.cues, spans, options.captions),
+                        zoom=options.zoom)
+    return timeline, Painter(scenes, spans, brand, narration.language)
 
 
 def _encode(timeline: Timeline, painter: Painter, writer: VideoWriter, *, constant: bool,
