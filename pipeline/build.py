@@ -165,14 +165,16 @@ def render_release(
 
 def write_release(rendered: Rendered, config: Config, site: Path, *,
                   placement: VideoPlacement | None = None,
-                  progress: Progress | None = None) -> BuildResult:
+                  progress: Progress | None = None,
+                  front_matter: dict[str, Any] | None = None) -> BuildResult:
     """Render the post, once, with the reels where ``placement`` says, and move the post and
-    its assets into the Jekyll ``site``."""
+    its assets into the Jekyll ``site``. ``front_matter``: keys the caller records in the
+    post (the inputs' fingerprint)."""
     progress = progress or quiet()
     placement = placement or VideoPlacement()
     with progress.stage("site", "post and assets into the site"):
         output = write_site(site, rendered.facts, rendered.story, config, rendered.media(),
-                            placement)
+                            placement, front_matter=front_matter)
     fields = {name: getattr(rendered, name) for name in Rendered.__dataclass_fields__}
     fields["timings"] = dict(progress.timings) or rendered.timings
     return BuildResult(**fields, site=site, output=output, placement=placement)

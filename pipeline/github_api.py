@@ -119,6 +119,38 @@ class GitHubApi:
         source = data.get("source") if isinstance(data, dict) else None
         return source.get("branch") if isinstance(source, dict) else None
 
+    def edit_release_body(self, full_name: str, release_id: int,
+                          edit: Callable[[str], str]) -> bool:
+        """Rewrite a release's body with ``edit`` (given the body as it is now, not as the
+        event saw it); returns whether it changed (an unchanged body is not written)."""
+        repo = self._repo(full_name)
+        what = f"release {release_id} of {full_name}"
+        url = f"{repo.url}/releases/{release_id}"
+        _, data = self._call(what, lambda: repo._requester.requestJsonAndCheck("GET", url))
+        body = str((data or {}).get("body") or "")
+        new = edit(body)
+        if new == body:
+            return False
+        self._call(f"editing the body of {what}", lambda: repo._requester.requestJsonAndCheck(
+            "PATCH", url, input={"body": new}))
+        return True
+
+    def request_pages_build(self, full_name: str) -> None:
+        """Ask GitHub Pages to build the site from its branch now (branch-built Pages)."""
+        repo = self._repo(full_name)
+        self._call(f"requesting a Pages build of {full_name}",
+                   lambda: repo._requester.requestJsonAndCheck("POST", f"{repo.url}/pages/builds"))
+
+    def dispatch_workflow(self, full_name: str, workflow: str, ref: str) -> None:
+        """Start ``workflow`` (a file name such as ``pages.yml``, or an id) on ``ref`` with a
+        ``workflow_dispatch`` event: the one event a workflow's own token may start runs
+        with."""
+        repo = self._repo(full_name)
+        self._call(f"starting workflow {workflow} of {full_name} on {ref}",
+                   lambda: repo._requester.requestJsonAndCheck(
+                       "POST", f"{repo.url}/actions/workflows/{workflow}/dispatches",
+                       input={"ref": ref}))
+
     def upload_release_asset(self, full_name: str, tag: str, path: Path, name: str,
                              label: str = "") -> str:
         """Attach ``path`` to the release as ``name``, replacing an asset of that name (a

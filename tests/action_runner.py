@@ -94,6 +94,18 @@ class ActionRun:
     def log(self) -> str:
         return self.stdout + self.stderr
 
+    def kept(self, output: str) -> str:
+        """A path output (post-path, video-path) relative to the step's output-dir, where the
+        action keeps the files: the same layout as the blog repository."""
+        value = self.outputs[output]
+        return Path(value).relative_to(self.outputs["output-dir"]).as_posix() if value else ""
+
+    def kept_all(self, output: str) -> list[str]:
+        """A multiline path output (image-paths), each relative to output-dir."""
+        base = Path(self.outputs["output-dir"])
+        return [Path(p).relative_to(base).as_posix() for p in self.outputs[output].split("\n")
+                if p]
+
     def commands(self, name: str) -> list[str]:
         """The messages of the ``::name ...::message`` workflow commands printed."""
         return [m.group(1) for m in re.finditer(rf"^::{name}(?: [^:]*)?::(.*)$", self.stdout, re.M)]
@@ -138,7 +150,9 @@ class ActionEnv:
             "GITHUB_RUN_ID": "4242",
             "GITHUB_OUTPUT": str(step / "output"),
             "GITHUB_STEP_SUMMARY": str(step / "summary.md"),
+            "RUNNER_TEMP": str(self.root / "runner-temp"),
         })
+        (self.root / "runner-temp").mkdir(exist_ok=True)
         if event_path is not None:
             env["GITHUB_EVENT_PATH"] = str(event_path)
         for name, value in (inputs or {}).items():

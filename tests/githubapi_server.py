@@ -49,6 +49,8 @@ class Repo:
     pages_branch: str | None = None
     releases: list[dict[str, Any]] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    pages_builds: int = 0  # POST /pages/builds requests
+    dispatches: list[dict[str, Any]] = field(default_factory=list)  # workflow_dispatch bodies
 
 
 class FakeGitHub:
@@ -200,8 +202,24 @@ class FakeGitHub:
             tag = unquote(rest.removeprefix("/releases/tags/"))
             found = [r for r in repo.releases if r["tag_name"] == tag and not r["draft"]]
             return (200, found[0], {}) if found else (404, {"message": "Not Found"}, {})
+        if method == "POST" and rest == "/pages/builds":
+            if repo.pages_branch is None:
+                return 404, {"message": "Not Found"}, {}
+            repo.pages_builds += 1
+            return 201, {"url": f"{repo.meta['url']}/pages/builds/latest", "status": "queued"}, {}
+        if method == "POST" and (m := re.fullmatch(r"/actions/workflows/([^/]+)/dispatches",
+                                                   rest)):
+            data = json.loads(body or b"{}")
+            if not data.get("ref"):
+                return 422, {"message": "Required input 'ref' not provided"}, {}
+            repo.dispatches.append({"workflow": m[1], **data})
+            return 204, None, {}
         if m := re.fullmatch(r"/releases/(\d+)(/assets)?", rest):
             release = next((r for r in repo.releases if r["id"] == int(m[1])), None)
+            if release is not None and method == "PATCH" and not m[2]:
+                data = json.loads(body or b"{}")
+                release.update({k: v for k, v in data.items() if k in ("body", "name")})
+                return 200, release, {}
             if release is None or method != "GET":
                 return 404, {"message": "Not Found"}, {}
             return 200, (release["assets"] if m[2] else release), {}

@@ -24,7 +24,8 @@ from action_runner import (
     tree,
 )
 
-BLOG_CONFIG = 'title: Acme releases\nurl: "https://blog.example.org"\nbaseurl: "/news"\n'
+BLOG_CONFIG = ('title: Acme releases\nurl: "https://blog.example.org"\nbaseurl: "/news"\n'
+               "theme: minima\n")
 
 
 @pytest.fixture
@@ -65,10 +66,10 @@ def test_published_release_lands_on_the_blog(runner: ActionEnv, blog: Path) -> N
 
     out = run.outputs
     assert out["result"] == "published"
-    assert out["post-path"] == post
+    assert run.kept("post-path") == post and Path(out["post-path"]).is_file()
     assert out["post-url"] == "https://blog.example.org/news/2024/05/01/hello-world-v1-2-0.html"
     assert out["commit-sha"] == git("--git-dir", str(blog), "rev-parse", "main")
-    images = out["image-paths"].split("\n")
+    images = run.kept_all("image-paths")
     assert len(images) >= 3 and all(path in files for path in images)
     assert out["video-path"] == "" and out["pull-request-url"] == ""
 
@@ -112,12 +113,13 @@ def test_rerun_makes_no_commit_and_an_edit_updates_the_post(runner: ActionEnv, b
 
 def test_site_path_and_branch_that_does_not_exist_yet(runner: ActionEnv, blog: Path) -> None:
     run = runner.run(release_event(), inputs=blog_inputs(blog, **{"site-path": "docs",
-                                                                   "blog-branch": "gh-pages"}))
+                                                                   "blog-branch": "gh-pages",
+                                                                   "create-site": "true"}))
     assert run.returncode == 0, run.log
     files = tree(blog, "gh-pages")
     assert "docs/_posts/2024-05-01-hello-world-v1-2-0.md" in files
-    assert run.outputs["post-path"] == "docs/_posts/2024-05-01-hello-world-v1-2-0.md"
-    assert all(p.startswith("docs/assets/") for p in run.outputs["image-paths"].split("\n"))
+    assert run.kept("post-path") == "docs/_posts/2024-05-01-hello-world-v1-2-0.md"
+    assert all(p.startswith("docs/assets/") for p in run.kept_all("image-paths"))
     assert "_config.yml" not in files  # a new branch starts empty, without main's files
 
 
@@ -127,7 +129,7 @@ def test_dry_run_pushes_nothing(runner: ActionEnv, blog: Path) -> None:
     assert run.returncode == 0, run.log
     assert git("--git-dir", str(blog), "rev-parse", "main") == before
     assert run.outputs["result"] == "dry-run" and run.outputs["commit-sha"] == ""
-    assert run.outputs["post-path"] == "_posts/2024-05-01-hello-world-v1-2-0.md"
+    assert run.kept("post-path") == "_posts/2024-05-01-hello-world-v1-2-0.md"
     assert "**Dry run**" in run.summary
 
 
@@ -222,7 +224,7 @@ def test_workspace_owned_by_another_user_is_trusted(runner: ActionEnv, blog: Pat
     run = runner.run(release_event(tag="v1.2.0", body=""), inputs=blog_inputs(blog))
     assert run.returncode == 0, run.log
     assert run.commands("warning") == []
-    post = git("--git-dir", str(blog), "show", f"main:{run.outputs['post-path']}")
+    post = git("--git-dir", str(blog), "show", f"main:{run.kept('post-path')}")
     assert "- **3** commits" in post
     assert "third" in post
 
@@ -271,4 +273,4 @@ def test_github_sample_payloads_as_delivered(runner: ActionEnv, blog: Path, fixt
     assert run.returncode == 0, run.log
     assert run.outputs["result"] == result
     if result == "dry-run":
-        assert run.outputs["post-path"] == "_posts/2019-05-15-hello-world-0-0-1.md"
+        assert run.kept("post-path") == "_posts/2019-05-15-hello-world-0-0-1.md"

@@ -34,7 +34,8 @@ def github_env(github: FakeGitHub) -> dict[str, str]:
 def test_pushes_over_http_with_the_token_to_the_pages_branch(runner: ActionEnv,
                                                              github: FakeGitHub) -> None:
     event = release_event(tag="v1.0.0", repository="acme/tool", server_url=github.url)
-    run = runner.run(event, inputs={"github-token": TOKEN, "blog-repository": "acme/blog"},
+    run = runner.run(event, inputs={"github-token": TOKEN, "blog-repository": "acme/blog",
+                                    "create-site": "true"},
                      extra_env=github_env(github))
     assert run.returncode == 0, run.log
     bare = github.repos["acme/blog"].bare
@@ -69,7 +70,7 @@ def test_workflow_dispatch_regenerates_a_past_release(runner: ActionEnv,
              "workflow": ".github/workflows/release.yml"}
     run = runner.run(event, event_name="workflow_dispatch",
                      inputs={"github-token": TOKEN, "blog-repository": "acme/blog",
-                             "blog-branch": "main"},
+                             "blog-branch": "main", "create-site": "true"},
                      extra_env=github_env(github))
     assert run.returncode == 0, run.log
     bare = github.repos["acme/blog"].bare

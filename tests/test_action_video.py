@@ -20,6 +20,7 @@ from action_runner import (
     commit_count,
     git,
     release_event,
+    seed_branch,
     tree,
 )
 from githubapi_server import FakeGitHub
@@ -71,14 +72,14 @@ def show(bare: Path, ref: str, path: str, dest: Path) -> Path:
 def test_repository_storage_commits_the_reel_and_reruns_commit_nothing(tmp_path: Path) -> None:
     blog = bare_repo(tmp_path / "blog.git")
     runner = ActionEnv(tmp_path / "runner", config=SHORT_REEL_CONFIG)
-    inputs = {"blog-remote-url": f"file://{blog}"}
+    inputs = {"blog-remote-url": f"file://{blog}", "create-site": "true"}
     run = runner.run(release_event(tag="v1.0.0"), inputs=inputs)
     assert run.returncode == 0, run.log
-    video = run.outputs["video-path"]
+    video = run.kept("video-path")
     assert video == "assets/releasecast/hello-world-v1-0-0/reel.mp4" and video in tree(blog)
     assert run.outputs["video-url"] == "/assets/releasecast/hello-world-v1-0-0/reel.mp4"
     assert_vertical_h264(show(blog, "main", video, tmp_path / "reel.mp4"))
-    post = git("--git-dir", str(blog), "show", f"main:{run.outputs['post-path']}")
+    post = git("--git-dir", str(blog), "show", f"main:{run.kept('post-path')}")
     assert f'src="{run.outputs["video-url"]}"' in video_block(post)
     assert f"| Reel | `{video}` (" in run.summary and "| reel |" in run.summary
 
@@ -92,6 +93,7 @@ def test_release_asset_storage_uploads_the_reel_and_links_it(tmp_path: Path,
     runner = ActionEnv(tmp_path / "runner", repository="acme/tool", config=SHORT_REEL_CONFIG)
     event = github.event_for("acme/tool", "v1.0.0")
     run = runner.run(event, inputs={"github-token": TOKEN, "blog-repository": "acme/blog",
+                                    "create-site": "true",
                                     "blog-branch": "main", "video-storage": "release-asset"},
                      extra_env={"GITHUB_SERVER_URL": github.url,
                                 "GITHUB_API_URL": github.api_url})
@@ -102,7 +104,7 @@ def test_release_asset_storage_uploads_the_reel_and_links_it(tmp_path: Path,
     assert not [f for f in files if f.endswith(".mp4")]
     assert "assets/releasecast/tool-v1-0-0/reel.en.vtt" in files
     post = git("--git-dir", str(github.repos["acme/blog"].bare), "show",
-               f"main:{run.outputs['post-path']}")
+               f"main:{run.kept('post-path')}")
     block = video_block(post)
     assert f'src="{url}"' in block and f"[Download the reel]({url})" in block
     downloaded = tmp_path / "asset.mp4"
@@ -115,11 +117,12 @@ def test_none_storage_leaves_the_video_out(tmp_path: Path) -> None:
     blog = bare_repo(tmp_path / "blog.git")
     runner = ActionEnv(tmp_path / "runner", config=SHORT_REEL_CONFIG)
     run = runner.run(release_event(tag="v1.0.0"),
-                     inputs={"blog-remote-url": f"file://{blog}", "video-storage": "none"})
+                     inputs={"blog-remote-url": f"file://{blog}", "video-storage": "none",
+                             "create-site": "true"})
     assert run.returncode == 0, run.log
     assert not [f for f in tree(blog) if f.endswith(".mp4")]
     assert run.outputs["video-path"] == run.outputs["video-url"] == ""
-    post = git("--git-dir", str(blog), "show", f"main:{run.outputs['post-path']}")
+    post = git("--git-dir", str(blog), "show", f"main:{run.kept('post-path')}")
     assert video_block(post) == ""
     assert "| Reel | none in the post |" in run.summary
 
@@ -127,6 +130,7 @@ def test_none_storage_leaves_the_video_out(tmp_path: Path) -> None:
 def test_a_reel_over_the_size_limit_is_never_committed(tmp_path: Path,
                                                         github: FakeGitHub) -> None:
     blog = github.repos["acme/blog"].bare
+    seed_branch(blog, "main", {"_config.yml": "title: Blog\n", "_layouts/post.html": "x\n"})
     facts = collect_facts(event=github.event_for("acme/tool", "v1.0.0"))
     config = parse_config({"reel": {"min_duration": 5, "max_duration": 30,
                                     "preset": "ultrafast"}, "voice": {"rate": 300}})

@@ -6,6 +6,7 @@ The Action, the App worker and the tests call :func:`publish_release` with a
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,12 +15,16 @@ from pathlib import Path
 from ..build import BuildResult, Rendered, render_release, write_release
 from ..config import Config
 from ..errors import InputError
+from ..fingerprint import FRONT_MATTER_KEY, inputs_fingerprint
 from ..github_api import GitHubApi
 from ..plan import BlogTarget, Plan
 from ..progress import Progress, quiet
+from ..release_link import with_links
 from ..retry import RetryPolicy
 from ..site import VideoPlacement, check_site, post_url, posts_for, read_settings
-from ..site.post import post_filename
+from ..site.post import post_filename, read_front_matter
+from ..site.scaffold import create_site
+from ..site.slug import release_slug
 from ..structure import ReleaseFacts
 from ..youtube import YouTubeVideo
 from ..youtube.config import Transport, YouTubeAuth
@@ -51,7 +56,9 @@ class YouTubeAccess:
 class Published:
     """What was produced and where it landed. Paths are relative to the blog repository."""
 
-    build: BuildResult
+    build: BuildResult | None  # None: the blog already had this post, nothing was rendered
+    facts: ReleaseFacts
+    site: Path  # the Jekyll site in the blog checkout (inside the caller's work_dir)
     branch: str
     post_path: str
     post_url: str  # absolute when the site's _config.yml has a `url`
@@ -64,6 +71,10 @@ class Published:
     youtube: YouTubeVideo | None = None
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    reel_seconds: float | None = None  # the reel's length, when this run rendered one
+    commit_branch: str | None = None  # where commit_sha is, when not `branch` (a PR's head)
+    created_site: bool = False  # a blank Jekyll site was started (create_site)
+    release_link: bool = False  # the release body's link line was added or updated
 
 
 def _repo_path(site_path: str, relative: Path | str) -> str:
@@ -110,7 +121,16 @@ def publish_release(
         raise InputError(f"pull-request mode: the branch '{branch}' does not exist in "
                          f"{target.repository}; a pull request needs a branch to merge into")
     site = checkout.path / target.site_path
-    check_site(site)
+    with progress.stage("check", "check the blog"):
+        created_site = _require_site(site, plan, config, options.setting, note)
+        fingerprint = inputs_fingerprint(facts, config, _placement(plan, site))
+        unchanged = _unchanged(site, config, facts, plan, fingerprint)
+    if unchanged is not None:
+        published = _as_published(unchanged, site, checkout, target, facts, config, warnings)
+        if not plan.dry_run:
+            _after_publish(plan, published, api, note)
+        published.timings = dict(progress.timings)
+        return published
     rendered = render_release(facts, config, work_dir=work_dir / "build", progress=progress)
     with progress.stage("videos", "reel storage"):
         elsewhere = place_reels(rendered, plan.video_storage, api=api, dry_run=plan.dry_run,
@@ -121,19 +141,22 @@ def publish_release(
         with progress.stage("youtube", "upload to YouTube"):
             video = _to_youtube(rendered, config, site, plan, youtube, note)
     build = write_release(rendered, config, site, progress=progress, placement=VideoPlacement(
-        elsewhere, video.record if video is not None else None))
+        elsewhere, video.record if video is not None else None),
+        front_matter={FRONT_MATTER_KEY: fingerprint})
     output = build.output
     main_url = (elsewhere.get(rendered.story.language) if rendered.story.language in elsewhere
                 else (f"{read_settings(site).baseurl}/{output.video.as_posix()}"
                       if output.video else None))
 
     published = Published(
-        build=build, branch=branch,
+        build=build, facts=facts, site=site, branch=branch,
         post_path=_repo_path(target.site_path, output.post),
         post_url=read_settings(site).absolute(output.post_url),
         image_paths=[_repo_path(target.site_path, p) for p in output.images],
         video_path=_repo_path(target.site_path, output.video) if output.video else None,
         video_url=main_url, commit_sha=None, changed=False, youtube=video, warnings=warnings,
+        reel_seconds=rendered.reel.duration if rendered.reel is not None else None,
+        created_site=created_site,
     )
     if plan.dry_run:
         published.changed = True
@@ -142,8 +165,114 @@ def publish_release(
 
     with progress.stage("publish", f"{target.mode} to {branch}"):
         _commit_and_send(checkout, build, target, published, api, note)
+    _after_publish(plan, published, api, note)
     published.timings = dict(progress.timings)
     return published
+
+
+def _require_site(site: Path, plan: Plan, config: Config, setting: Callable[[str], str],
+                  note: Callable[[str], None]) -> bool:
+    """A post only goes into a Jekyll site: a mistyped site path must not commit a stray
+    folder to the blog's branch. Returns whether a blank site was started."""
+    check_site(site)
+    created = False
+    if not (site / "_config.yml").is_file() and (plan.require_site or plan.create_site):
+        if not plan.create_site:
+            where = plan.blog.site_path
+            raise InputError(
+                f"{setting('site_path')}: '{where}' in {plan.blog.repository or 'the blog'} is "
+                f"not a Jekyll site (no {_repo_path(where, '_config.yml')}): fix the path, commit "
+                f"a site there first (`jekyll new --blank {where}`), or set "
+                f"{setting('create_site')} to true to start a blank one")
+        create_site(site)
+        created = True
+        note(f"started a blank Jekyll site in '{plan.blog.site_path}' "
+             f"({setting('create_site')})")
+    layout = config.output.layout
+    if not layout or not (site / "_config.yml").is_file() or \
+            (site / "_layouts" / f"{layout}.html").is_file():
+        return created
+    settings = (site / "_config.yml").read_text(encoding="utf-8", errors="replace")
+    if re.search(r"^\s*(remote_)?theme\s*:\s*\S", settings, re.M):
+        return created  # a theme brings its layouts
+    note(f"the site has no `{layout}` layout (_layouts/{layout}.html) and no theme: posts "
+         f"render as bare text; add `theme: minima` to _config.yml or a _layouts/{layout}.html "
+         "(or set output.layout in .github/releasecast.yml)")
+    return created
+
+
+def _placement(plan: Plan, site: Path) -> dict[str, object]:
+    """What the caller decided that changes the post, for the fingerprint."""
+    settings = read_settings(site)
+    return {"video_storage": plan.video_storage,
+            "youtube": repr(plan.youtube) if plan.youtube is not None else None,
+            "site": [settings.url, settings.baseurl, settings.permalink]}
+
+
+def _unchanged(site: Path, config: Config, facts: ReleaseFacts, plan: Plan,
+               fingerprint: str) -> Path | None:
+    """The published post, when it was made from exactly these inputs (and has the YouTube
+    video this run would upload)."""
+    posts = site / config.output.posts_dir
+    slug = release_slug(facts)
+    for post in [posts / post_filename(facts, slug), *posts_for(posts, slug)]:
+        matter = read_front_matter(post)
+        if matter.get(FRONT_MATTER_KEY) != fingerprint:
+            continue
+        if plan.youtube is not None and not matter.get("youtube_id"):
+            continue
+        if (site / config.output.assets_dir / slug).is_dir():
+            return post
+    return None
+
+
+def _as_published(post: Path, site: Path, checkout: BlogCheckout, target: BlogTarget,
+                  facts: ReleaseFacts, config: Config, warnings: list[str]) -> Published:
+    """What an unchanged re-run reports: the post and files already on the branch."""
+    assets = site / config.output.assets_dir / release_slug(facts)
+    files = sorted(p for p in assets.iterdir() if p.is_file())
+    video = next((p for p in files if p.name == "reel.mp4"), None)
+    matter = read_front_matter(post)
+    settings = read_settings(site)
+    slug = release_slug(facts)
+    return Published(
+        build=None, facts=facts, site=site, branch=checkout.branch,
+        post_path=_repo_path(target.site_path, post.relative_to(site)),
+        post_url=settings.absolute(post_url(facts, slug, settings)),
+        image_paths=[_repo_path(target.site_path, p.relative_to(site)) for p in files
+                     if p.suffix == ".png"],
+        video_path=_repo_path(target.site_path, video.relative_to(site)) if video else None,
+        video_url=str(matter["video"]) if matter.get("video") else None,
+        commit_sha=checkout.git.head() if checkout.exists_on_remote else None,
+        changed=False, warnings=warnings,
+    )
+
+
+def _after_publish(plan: Plan, published: Published, api: GitHubApi | None,
+                   note: Callable[[str], None]) -> None:
+    """The release's link back to its post, and the site's rebuild, once the post is out."""
+    if api is None or plan.blog.repository is None:
+        return
+    release = plan.event.get("release") or {}
+    repository = (plan.event.get("repository") or {}).get("full_name")
+    if plan.release_link and plan.blog.mode == "pull-request":
+        note("release link: not added in pull-request mode (the post is not live until the "
+             "pull request is merged)")
+    elif plan.release_link and not published.post_url.startswith(("https://", "http://")):
+        note("release link: the site's _config.yml sets no `url`, so the post has no absolute "
+             "address to link from the release; set `url: https://...` there")
+    elif plan.release_link and repository and release.get("id"):
+        settings = read_settings(published.site)
+        video = published.video_url
+        video = settings.absolute(video) if video and video.startswith("/") else video
+        published.release_link = api.edit_release_body(
+            repository, int(release["id"]), lambda now: with_links(now, published.post_url, video))
+    if not published.changed:
+        return
+    if plan.request_pages_build:
+        api.request_pages_build(plan.blog.repository)
+    if plan.pages_workflow:
+        api.dispatch_workflow(plan.blog.repository, plan.pages_workflow, published.branch)
 
 
 def _to_youtube(rendered: Rendered, config: Config, site: Path, plan: Plan,
@@ -182,7 +311,8 @@ def _commit_and_send(checkout: BlogCheckout, build: BuildResult, target: BlogTar
     verb = "Update" if was_there else "Add"
     message = (f"{verb} release post for {facts.repository.full_name} {facts.tag}\n\n"
                f"Generated by releasecast from {facts.url or facts.tag}.")
-    sha = checkout.commit([posts_dir, *sorted(assets_dirs)], message)
+    started = [_repo_path(target.site_path, ".")] if published.created_site else []
+    sha = checkout.commit([*started, posts_dir, *sorted(assets_dirs)], message)
     published.changed = sha is not None
     if target.mode == "push":
         if sha is None:
@@ -195,7 +325,12 @@ def _commit_and_send(checkout: BlogCheckout, build: BuildResult, target: BlogTar
         published.commit_sha = checkout.git.head()
         return
     head = f"releasecast/{build.slug}"
-    checkout.push_branch(head)
+    published.commit_branch = head
+    if not checkout.push_branch(head):
+        # The pull request's branch already holds these files: its tip is the commit.
+        published.changed = False
+        tip = checkout.git.run("ls-remote", "origin", f"refs/heads/{head}").stdout.split()
+        published.commit_sha = tip[0] if tip else None
     assert api is not None and target.repository
     pull = api.open_pull_request(
         target.repository, head=head, base=checkout.branch,
@@ -205,5 +340,6 @@ def _commit_and_send(checkout: BlogCheckout, build: BuildResult, target: BlogTar
               f"- Images: {len(published.image_paths)}\n"
               f"- Reel: {published.video_url or 'none'}\n"),
     )
-    published.commit_sha = checkout.git.head()
+    if published.changed:
+        published.commit_sha = checkout.git.head()
     published.pull_request_url = pull.url

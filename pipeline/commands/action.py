@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,13 @@ import click
 from ..blog import Published, PublishOptions, YouTubeAccess, publish_release
 from ..blog.git import GitAuth
 from ..config import Config, load_config
-from ..errors import InputError, ReleasecastError
+from ..errors import ConfigError, InputError, PublishError, ReleasecastError, ToolError
 from ..facts.releases import facts_for, release_event
 from ..facts.shallow import ensure_history, facts_tag, settle_facts
 from ..github_api import GitHubApi
 from ..plan import PublishRequest, Shell, Skip, parse_request, plan_release
 from ..progress import Progress
+from ..release_link import without_links
 from ..runner import (
     Commands,
     Inputs,
@@ -37,7 +38,10 @@ from ..runner import (
 from ..youtube.config import CredentialNames, Transport, YouTubeAuth, token_uri
 
 OUTPUT_NAMES = ("result", "post-path", "post-url", "video-path", "video-url", "image-paths",
-                "commit-sha", "pull-request-url", "youtube-url")
+                "commit-sha", "pull-request-url", "youtube-url", "output-dir")
+# Inside a Docker action the runner mounts RUNNER_TEMP/_github_home here, so files written
+# there outlive the container and later steps find them under RUNNER_TEMP.
+CONTAINER_HOME = Path("/github/home")
 YOUTUBE_SECRETS = CredentialNames("youtube-client-id", "youtube-client-secret",
                                   "youtube-refresh-token")
 
@@ -49,7 +53,7 @@ def _input_name(field: str) -> str:
 
 
 SHELL = Shell("action", setting=lambda field: f"input '{_input_name(field)}'",
-              rebuild_changed=True, local_remotes=True)
+              rebuild_changed=True, local_remotes=True, require_site=True)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class ActionSettings:
     tag: str
     request: PublishRequest
     youtube: YouTubeAuth | None = None  # None: no YouTube secrets given
+    output_dir: str = ""  # empty: under RUNNER_TEMP
 
     @classmethod
     def read(cls, inputs: Inputs, ctx: RunnerContext,
@@ -75,6 +80,10 @@ class ActionSettings:
             "video_storage": inputs.text("video-storage", "repository"),
             "dry_run": inputs.flag("dry-run"),
             "include_prereleases": inputs.flag("include-prereleases"),
+            "create_site": inputs.flag("create-site"),
+            "release_link": inputs.flag("release-link"),
+            "request_pages_build": inputs.flag("request-pages-build"),
+            "pages_workflow": inputs.text("pages-workflow"),
         }
         auth = _youtube_auth(inputs, env)
         if auth is not None:
@@ -83,7 +92,8 @@ class ActionSettings:
                                "publish_at": inputs.text("youtube-publish-at")}
         return cls(token=inputs.text("github-token"),
                    config=inputs.text("config", ".github/releasecast.yml"),
-                   tag=inputs.text("tag"), request=parse_request(data, SHELL), youtube=auth)
+                   tag=inputs.text("tag"), request=parse_request(data, SHELL), youtube=auth,
+                   output_dir=inputs.text("output-dir"))
 
     # The fields the rest of the Action and its tests read.
     @property
@@ -134,35 +144,105 @@ def _release_event(event: dict[str, Any], ctx: RunnerContext, settings: ActionSe
                                     api.repository(ctx.repository))
 
 
+@dataclass(frozen=True)
+class OutputDir:
+    """Where the post and its files are copied for later steps: ``path`` here, ``shown`` as
+    later steps of the job see it (the host's path, when this runs in the container)."""
+
+    path: Path
+    shown: str
+
+    @classmethod
+    def choose(cls, setting: str, ctx: RunnerContext, env: Mapping[str, str],
+               container_home: Path = CONTAINER_HOME) -> OutputDir:
+        if setting:
+            path = Path(setting)
+            if not path.is_absolute():
+                return cls(ctx.workspace / path, setting)  # later steps run in the workspace
+            return cls(path, setting)
+        runner_temp = env.get("RUNNER_TEMP", "")
+        if runner_temp and Path(runner_temp).is_dir():
+            return cls(Path(runner_temp) / "releasecast", f"{runner_temp}/releasecast")
+        if runner_temp and container_home.is_dir():
+            return cls(container_home / "releasecast",
+                       f"{runner_temp.rstrip('/')}/_github_home/releasecast")
+        made = tempfile.mkdtemp(prefix="releasecast-output-")  # not on a runner
+        return cls(Path(made), made)
+
+    def keep(self, published: Published, blog_root: Path) -> dict[str, str]:
+        """Copy the post, images, reels and captions (the blog's layout, from its root) and
+        return the path outputs pointing at the copies."""
+        if self.path.exists():
+            shutil.rmtree(self.path)  # one release per step: no files of an earlier run
+        names = [published.post_path, *published.image_paths]
+        assets = {Path(p).parent for p in published.image_paths}
+        for folder in assets:
+            names += [str(f.relative_to(blog_root)) for f in sorted((blog_root / folder).iterdir())
+                      if f.is_file()]
+        for name in dict.fromkeys(names):
+            target = self.path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(blog_root / name, target)
+        base = self.shown
+
+        def shown(name: str | None) -> str:
+            return f"{base}/{name}" if name else ""
+
+        return {"output-dir": base, "post-path": shown(published.post_path),
+                "video-path": shown(published.video_path),
+                "image-paths": "\n".join(shown(p) for p in published.image_paths)}
+
+
+def _blog_root(site: Path, site_path: str) -> Path:
+    """The blog checkout's root, from its site folder and ``site-path``."""
+    depth = len(Path(site_path).parts)
+    return site.parents[depth - 1] if depth else site
+
+
 def _summary(published: Published, settings: ActionSettings, ctx: RunnerContext,
-             post_url: str) -> str:
-    facts = published.build.facts
+             warnings: list[str], kept: dict[str, str]) -> str:
+    facts = published.facts
     blog = f"{ctx.server_url}/{settings.blog_repository}"
+    post_url = published.post_url
+    absolute = post_url.startswith(("https://", "http://"))
     lines = [f"### releasecast: {facts.repository.full_name} {facts.tag}", ""]
     if settings.dry_run:
-        lines += ["**Dry run**: built, nothing committed, pushed or uploaded.", ""]
+        lines += ["**Dry run**: built, nothing committed, pushed or uploaded. The files are in "
+                  f"`{kept['output-dir']}` (upload them with `actions/upload-artifact`).", ""]
+    elif published.build is None:
+        lines += ["**Unchanged**: the blog already has this post, made from the same release, "
+                  "configuration, templates and releasecast version; nothing was rendered.", ""]
+    where = published.commit_branch or published.branch
+    file_link = f"{blog}/blob/{published.commit_sha or where}/{published.post_path}"
+    post = f"[{post_url}]({post_url})" if absolute else (
+        f"`{post_url}` (set `url` in the site's `_config.yml` for an absolute link)")
     lines += ["| | |", "|---|---|",
-              f"| Post | [`{published.post_path}`]({blog}/blob/{published.branch}/"
-              f"{published.post_path}) · [{post_url}]({post_url}) |",
+              f"| Post | {post} · [`{published.post_path}`]({file_link}) |",
               f"| Images | {len(published.image_paths)} |"]
-    reel = published.build.reel
+    seconds = f" ({published.reel_seconds:.1f} s)" if published.reel_seconds else ""
     if published.video_path:
-        lines.append(f"| Reel | `{published.video_path}` ({reel.duration:.1f} s) |")
+        lines.append(f"| Reel | `{published.video_path}`{seconds} |")
     elif published.video_url:
-        lines.append(f"| Reel | [release asset]({published.video_url}) ({reel.duration:.1f} s) |")
+        lines.append(f"| Reel | [release asset]({published.video_url}){seconds} |")
     else:
         lines.append("| Reel | none in the post |")
     if published.pull_request_url:
         lines.append(f"| Pull request | {published.pull_request_url} |")
     if published.youtube is not None:
         lines.append(f"| YouTube | {published.youtube.url} |")
-    if published.commit_sha and published.changed:
+    if published.release_link:
+        lines.append("| Release | its notes now link the post |")
+    if published.commit_sha and (published.changed or published.pull_request_url):
         lines.append(f"| Commit | [`{published.commit_sha[:7]}`]({blog}/commit/"
-                     f"{published.commit_sha}) on `{published.branch}` |")
+                     f"{published.commit_sha}) on `{where}` |")
     elif not settings.dry_run:
-        lines.append(f"| Commit | none: `{published.branch}` already had these files |")
-    if published.warnings:
-        lines += ["", "**Warnings**", "", *[f"- {w}" for w in published.warnings]]
+        lines.append(f"| Commit | none: `{where}` already had these files |")
+    lines.append(f"| Files | `{kept['output-dir']}` |")
+    social = next((p for p in published.image_paths if p.endswith("/social-card.png")), None)
+    if social and published.commit_sha and not settings.dry_run:
+        lines += ["", f"![social card]({blog}/raw/{published.commit_sha}/{social})"]
+    if warnings:
+        lines += ["", "**Warnings**", "", *[f"- {w}" for w in warnings]]
     total = sum(published.timings.values())
     lines += ["", "<details><summary>Stage timings</summary>", "", "| Stage | Seconds |",
               "|---|---:|",
@@ -181,6 +261,38 @@ def _result(published: Published, settings: ActionSettings) -> str:
     return "published" if published.changed else "unchanged"
 
 
+def _what_to_do(exc: BaseException) -> str:
+    """The next step for a failed run, by the kind of failure."""
+    if isinstance(exc, ConfigError):
+        return "fix the configuration file named above and re-run the job"
+    if isinstance(exc, InputError):
+        return "fix the input or setting named above and re-run the job"
+    if isinstance(exc, PublishError):
+        return ("check the token's permissions (`contents: write`; `pull-requests: write` for "
+                "pull-request mode) and the blog repository and branch, then re-run the job")
+    if isinstance(exc, ToolError):
+        return "a program the pipeline runs failed: the log above has its last lines"
+    if isinstance(exc, ReleasecastError):
+        return "the message says what went wrong; re-run the job once it is fixed"
+    return ("this is a bug in releasecast: please report it with the log of this step "
+            "(the traceback is below)")
+
+
+def _failed(ctx: RunnerContext, exc: BaseException, warnings: list[str]) -> None:
+    """Every failure still tells the workflow (``result=failed``) and the run's page."""
+    message = str(exc) if isinstance(exc, ReleasecastError) else (
+        f"releasecast failed unexpectedly: {type(exc).__name__}: {exc}")
+    write_outputs(ctx.output_file, {"result": "failed"})
+    lines = ["### releasecast: failed", "", f"**What failed**: {message}", "",
+             f"**What to do**: {_what_to_do(exc)}. Nothing was committed or pushed by this "
+             "step unless the log above says so."]
+    if warnings:
+        lines += ["", "**Warnings**", "", *[f"- {w}" for w in warnings]]
+    if ctx.run_url:
+        lines += ["", f"[Workflow run]({ctx.run_url})"]
+    append_summary(ctx.summary_file, "\n".join(lines) + "\n")
+
+
 def run_action(env: Mapping[str, str] | None = None) -> Published | None:
     """The whole step. Returns what was published, or None when the event was skipped."""
     env = os.environ if env is None else env
@@ -193,20 +305,29 @@ def run_action(env: Mapping[str, str] | None = None) -> Published | None:
             cmd.mask(secret)
     cmd.mask(inputs.text("youtube-client-secret"))
     cmd.mask(inputs.text("youtube-refresh-token"))
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        if message not in warnings:  # a stage's note and its log line are the same warning
+            warnings.append(message)
+            cmd.warning(message)
+
     try:
-        return _run(cmd, ctx, inputs, env)
+        return _run(cmd, ctx, inputs, env, warn, warnings)
     except ReleasecastError as exc:
         cmd.error(str(exc), title="releasecast")
+        _failed(ctx, exc, warnings)
         raise
     except Exception as exc:
         # A bug: say so on the run's page too; the traceback follows in the log.
         cmd.error(f"releasecast failed unexpectedly: {type(exc).__name__}: {exc}",
                   title="releasecast")
+        _failed(ctx, exc, warnings)
         raise
 
 
-def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs,
-         env: Mapping[str, str]) -> Published | None:
+def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs, env: Mapping[str, str],
+         warn: Callable[[str], None], warnings: list[str]) -> Published | None:
     settings = ActionSettings.read(inputs, ctx, env)
     event = ctx.load_event()
     trust_directory(ctx.workspace)
@@ -214,7 +335,8 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs,
     event_name, chosen = _release_event(event, ctx, settings, api)
     # An event that is skipped anyway does not need a readable config.
     wanted = event_name == "release" and not (chosen.get("release") or {}).get("draft")
-    config = load_config(ctx.workspace / settings.config) if wanted else Config()
+    config = (load_config(ctx.workspace / settings.config, root=ctx.workspace) if wanted
+              else Config())
     planned = plan_release(event_name, chosen, config, settings.request, SHELL,
                            repository=ctx.repository, server_url=ctx.server_url, api=api,
                            youtube_credentials=settings.youtube is not None)
@@ -223,39 +345,45 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs,
         write_outputs(ctx.output_file, {"result": "skipped"})
         append_summary(ctx.summary_file, f"### releasecast\n\nSkipped: {planned.reason}.\n")
         return None
-    ensure_history(ctx.workspace, facts_tag(planned.event), token=settings.token,  # issue 9
-                   server_url=ctx.server_url, warn=cmd.warning)
-    facts = facts_for(planned.event, ctx.workspace, cmd.warning)
+    # The release's own link line (release-link) is not part of its notes.
+    release = dict(planned.event.get("release") or {})
+    release["body"] = without_links(release.get("body"))
+    notes_event = {**planned.event, "release": release}
+    ensure_history(ctx.workspace, facts_tag(notes_event), token=settings.token,  # issue 9
+                   server_url=ctx.server_url, warn=warn)
+    facts = facts_for(notes_event, ctx.workspace, warn)
     facts = settle_facts(facts, token=settings.token, api_url=ctx.api_url,  # issue 9
-                         warn=cmd.warning, config=config)
+                         warn=warn, config=config)
     youtube = (YouTubeAccess(settings.youtube, Transport.from_env(env))
                if settings.youtube is not None else None)
     auth = GitAuth(settings.token, ctx.server_url) if settings.token else None
+    output = OutputDir.choose(settings.output_dir, ctx, env)
     work = Path(tempfile.mkdtemp(prefix="releasecast-action-"))
     try:
         with cmd.group(f"releasecast: {facts.repository.full_name} {facts.tag}"):
             published = publish_release(
                 planned, facts, config, work_dir=work, auth=auth, api=api, youtube=youtube,
                 options=PublishOptions(setting=SHELL.setting), progress=Progress(),
-                warn=cmd.warning,
+                warn=warn,
             )
+        kept = output.keep(published, _blog_root(published.site, planned.blog.site_path))
         write_outputs(ctx.output_file, {
             "result": _result(published, settings),
-            "post-path": published.post_path,
             "post-url": published.post_url,
-            "video-path": published.video_path or "",
             "video-url": published.video_url or "",
-            "image-paths": "\n".join(published.image_paths),
             "commit-sha": published.commit_sha or "",
             "pull-request-url": published.pull_request_url or "",
             "youtube-url": published.youtube.url if published.youtube else "",
+            **kept,
         })
-        append_summary(ctx.summary_file, _summary(published, settings, ctx, published.post_url))
+        append_summary(ctx.summary_file, _summary(published, settings, ctx, warnings, kept))
         if published.pull_request_url:
             cmd.notice(f"releasecast: pull request {published.pull_request_url}")
         elif published.changed and not settings.dry_run:
             cmd.notice(f"releasecast: published {published.post_path} "
                        f"({(published.commit_sha or '')[:7]})")
+        elif not settings.dry_run:
+            cmd.notice(f"releasecast: unchanged: {published.post_path} is already published")
         return published
     finally:
         shutil.rmtree(work, ignore_errors=True)

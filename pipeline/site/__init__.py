@@ -135,10 +135,13 @@ def write_site(
     config: Config,
     media: Media,
     placement: VideoPlacement | None = None,
+    *,
+    front_matter: dict[str, Any] | None = None,
 ) -> SiteOutput:
     """Place the post and its assets into ``site``; returns paths relative to the site.
 
-    The post is rendered once, here, with every reel where ``placement`` says it is.
+    The post is rendered once, here, with every reel where ``placement`` says it is;
+    ``front_matter`` adds the caller's keys to the post's.
     """
     check_site(site)
     placement = placement or VideoPlacement()
@@ -192,6 +195,7 @@ def write_site(
                     break
         if youtube is not None:
             extra = {"youtube_id": youtube.id, "youtube_url": youtube.url}
+        extra = {**extra, **(front_matter or {})}
         text = render_post(facts, story, config, images=images, video=video,
                            extra_front_matter=extra, youtube=youtube.player() if youtube else None)
         (staging / "post.md").write_text(text, encoding="utf-8")
