@@ -62,6 +62,7 @@ def narrate(
     min_duration: float = 15,
     max_duration: float = 60,
     language: str | None = None,
+    raw_out: Path | None = None,
 ) -> Narration:
     """Speak each slide's sentences and lay them out for the reel.
 
@@ -69,7 +70,8 @@ def narrate(
     ``captions.<lang>.vtt`` and ``captions.<lang>.srt`` into ``out_dir``. The total lasts between
     ``min_duration`` and ``max_duration`` seconds: short narration gets longer pauses; long
     narration is spoken up to 20 % faster, then loses its lowest-priority sentences (see
-    :func:`~pipeline.voice.timeline.sentences_to_drop`).
+    :func:`~pipeline.voice.timeline.sentences_to_drop`). ``raw_out`` keeps a copy of the
+    speech as synthesized, laid out but not yet normalized (the bench scores it).
     """
     if min_duration > max_duration:
         raise InputError(
@@ -105,6 +107,8 @@ def narrate(
 
         raw, cues = _assemble(sentences, laid, crossfade)
         write_wav(work / "raw.wav", raw)
+        if raw_out is not None:
+            write_wav(raw_out, raw)
         samples = round(laid.duration * loudness.SAMPLE_RATE)
         normalized = work / "narration.wav"
         measured = loudness.normalize(work / "raw.wav", normalized, samples=samples)
