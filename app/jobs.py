@@ -34,6 +34,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from pipeline.errors import InputError
+from pipeline.plan import Skip
 from pipeline.progress import Progress
 
 from .db import Database
@@ -41,7 +42,7 @@ from .github_auth import GitHubApp, TokenCache
 from .metrics import WorkerMetrics
 from .models import RunStatus
 from .queue import redis_client
-from .release_job import SkipRelease, build_and_publish
+from .release_job import build_and_publish
 from .runs import RunRequest, RunStore
 from .settings import Settings
 
@@ -216,15 +217,15 @@ def _attempt(request: RunRequest, ctx: WorkerContext) -> dict[str, Any]:
             result = build_and_publish(request, work_dir=work, token=token,
                                        api_url=ctx.settings.github_api_url, progress=progress,
                                        youtube_auth=ctx.settings.youtube)
-    except SkipRelease as skip:
-        ctx.runs.finish(request.run_id, RunStatus.SKIPPED, error=str(skip))
-        ctx.metrics.run_finished(RunStatus.SKIPPED)
-        return {"run_id": request.run_id, "status": "skipped", "reason": str(skip)}
     except Exception as exc:
         _record_failure(request, ctx, progress, exc)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if isinstance(result, Skip):
+        ctx.runs.finish(request.run_id, RunStatus.SKIPPED, error=result.reason)
+        ctx.metrics.run_finished(RunStatus.SKIPPED)
+        return {"run_id": request.run_id, "status": "skipped", "reason": result.reason}
     ctx.runs.finish(request.run_id, RunStatus.SUCCEEDED, outcome=result.outcome)
     ctx.metrics.run_finished(RunStatus.SUCCEEDED)
     ctx.metrics.stage_durations(result.timings)

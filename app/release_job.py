@@ -44,10 +44,6 @@ SHELL = Shell("app", setting=lambda field: f"app.{field}", error=ConfigError,
               source=f"{CONFIG_PATH.as_posix()}: ")
 
 
-class SkipRelease(Exception):
-    """The plan says not to publish this release (the reason)."""
-
-
 def read_repository_config(checkout: Path) -> tuple[Config, PublishRequest]:
     """The pipeline's :class:`Config` and the App's publishing request from the checked-out
     repository."""
@@ -139,8 +135,9 @@ def build_and_publish(
     api_url: str,
     progress: Progress,
     youtube_auth: YouTubeAuth | None = None,
-) -> ReleaseJobResult:
-    """Everything after authentication; raises :class:`SkipRelease` or pipeline errors."""
+) -> ReleaseJobResult | Skip:
+    """Everything after authentication: what was published, or the plan's :class:`Skip`;
+    pipeline errors are raised."""
     from pipeline.facts import collect_facts
 
     server = server_of(api_url)
@@ -154,7 +151,7 @@ def build_and_publish(
                             repository=request.repository, server_url=server, api=api,
                             youtube_credentials=youtube_auth is not None)
         if isinstance(plan, Skip):
-            raise SkipRelease(plan.reason)
+            return plan
         with progress.stage("facts", "release facts"):
             facts = collect_facts(repo=checkout, event=request.payload)
         published = publish_release(
