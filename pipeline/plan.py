@@ -31,7 +31,7 @@ from .request import (
 from .youtube.config import YouTubeOptions
 
 __all__ = ["BlogTarget", "Plan", "PublishMode", "PublishRequest", "Shell", "Skip",
-           "VideoStorage", "YouTubeRequest", "parse_request", "plan_release"]
+           "VideoStorage", "YouTubeRequest", "parse_request", "plan_release", "release_skip"]
 
 if TYPE_CHECKING:
     from .github_api import GitHubApi
@@ -121,6 +121,19 @@ class Plan:
                 or self.release_link or self.request_pages_build or bool(self.pages_workflow))
 
 
+def release_skip(release: Mapping[str, Any], *, include_prereleases: bool,
+                 setting: Callable[[str], str] = str, prerelease: bool = False) -> Skip | None:
+    """Whether a release (as the API or an event describes it) is one to write about: never a
+    draft; a prerelease only when asked. ``setting`` names include_prereleases for the user."""
+    tag = release.get("tag_name")
+    if release.get("draft"):
+        return Skip(f"release {tag} is a draft: nothing is published until it is")
+    if (prerelease or release.get("prerelease")) and not include_prereleases:
+        return Skip(f"release {tag} is a prerelease: set {setting('include_prereleases')}"
+                    " to true to publish prereleases")
+    return None
+
+
 def plan_release(
     event_name: str,
     event: Mapping[str, Any],
@@ -150,12 +163,11 @@ def plan_release(
     tag = str(release.get("tag_name") or "")
     if not tag:
         raise InputError("the release event has no release.tag_name")
-    if release.get("draft"):
-        return Skip(f"release {tag} is a draft: nothing is published until it is")
-    prerelease = bool(release.get("prerelease")) or action == "prereleased"
-    if prerelease and not (request.include_prereleases or config.include_prereleases):
-        return Skip(f"release {tag} is a prerelease: set {shell.setting('include_prereleases')}"
-                    " to true to publish prereleases")
+    skip = release_skip(release, include_prereleases=request.include_prereleases
+                        or config.include_prereleases, setting=shell.setting,
+                        prerelease=action == "prereleased")
+    if skip is not None:
+        return skip
     if request.youtube is not None and not youtube_credentials:
         raise shell.fail("youtube", "a YouTube upload is asked for, but there are no YouTube "
                                     "credentials (docs/youtube.md)")

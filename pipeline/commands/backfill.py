@@ -18,12 +18,13 @@ from ..config import DEFAULT_CONFIG_PATH, load_config
 from ..errors import InputError
 from ..facts.releases import existing_post, facts_for, release_event
 from ..github_api import GitHubApi
+from ..plan import release_skip
 from ..progress import Progress
 
 
 def _published_oldest_first(releases: list[dict], include_prereleases: bool) -> list[dict]:
     chosen = [r for r in releases
-              if not r.get("draft") and (include_prereleases or not r.get("prerelease"))]
+              if release_skip(r, include_prereleases=include_prereleases) is None]
     return sorted(chosen, key=lambda r: (r.get("published_at") or r.get("created_at") or "",
                                          r.get("id") or 0))
 
