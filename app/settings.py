@@ -20,10 +20,13 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
-from pipeline.youtube.config import GOOGLE_TOKEN_URI, TOKEN_URI_ENV, YouTubeAuth
+from pipeline.youtube.config import GOOGLE_TOKEN_URI, TOKEN_URI_ENV, CredentialNames, YouTubeAuth
 
 Role = Literal["web", "worker"]
 _MIN_TOKEN_LENGTH = 16
+# How YouTube errors name the credentials to App operators: keys of their file.
+YOUTUBE_FILE_KEYS = CredentialNames(*(f"{key} in YOUTUBE_CREDENTIALS_FILE" for key in (
+    "client_id", "client_secret", "refresh_token")))
 _PERIODS = {"second": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600, "h": 3600}
 
 
@@ -280,7 +283,8 @@ class _Reader:
             )
             return None
         return YouTubeAuth(data["client_id"], data["client_secret"], data["refresh_token"],
-                           token_uri=self.text(TOKEN_URI_ENV, GOOGLE_TOKEN_URI))
+                           token_uri=self.text(TOKEN_URI_ENV, GOOGLE_TOKEN_URI),
+                           names=YOUTUBE_FILE_KEYS)
 
     def read(self) -> Settings:
         web = self.role == "web"
