@@ -108,8 +108,10 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
-        for backend in args.voices.split(","):
-            result = run_voice(backend, Path(tmp) / backend)
+        # Every job runs before anything is scored: a job forked from a process that holds the
+        # DNSMOS models would inherit its peak RSS (ru_maxrss survives exec).
+        jobs = [run_voice(backend, Path(tmp) / backend) for backend in args.voices.split(",")]
+        for result in jobs:
             for stage in ("raw", "normalized", "reel"):
                 result[f"dnsmos_{stage}"] = scores(result.pop(stage))
             result["ovrl_cost"] = round(result["dnsmos_raw"]["ovrl"]
