@@ -101,7 +101,7 @@ def start_app(workdir: Path, redis_url: str, database_url: str, port: int,
         proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port",
                                  str(port), "--workers", str(workers), "--log-level", "warning"],
                                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200, 60,
+    wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200, 180,
              "releasecast serve")
     return proc
 

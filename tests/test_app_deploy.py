@@ -65,6 +65,21 @@ def test_docker_compose_config_validates_without_an_engine() -> None:
             assert f'"{base}' in settings_source, variable
 
 
+def test_compose_trusts_forwarding_headers_from_its_own_proxy_only() -> None:
+    services = compose_config()["services"]
+    app = services["app"]
+    assert "*" not in " ".join(app["command"])
+    assert "--proxy-headers" not in app["command"]
+    proxy = services["caddy"]["networks"]["edge"]["ipv4_address"]
+    assert app["environment"]["RELEASECAST_TRUSTED_PROXIES"] == proxy
+    caddyfile = (REPO_ROOT / "deploy/Caddyfile").read_text()
+    assert f"reverse_proxy {app['networks']['edge']['ipv4_address']}:8000" in caddyfile
+    for name, service in services.items():  # and nothing else sits on caddy's network
+        assert ("edge" in (service.get("networks") or {})) == (name in ("app", "caddy")), name
+    for name in ("app", "worker", "redis", "postgres"):  # supervised: restarted when they exit
+        assert services[name]["restart"] == "unless-stopped"
+
+
 def test_compose_without_the_app_id_says_so() -> None:
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_APP_ID"}
     proc = subprocess.run(["docker-compose", "config", "-q"], cwd=REPO_ROOT, env=env,
