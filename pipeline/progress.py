@@ -6,7 +6,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
 
 
 class Progress:
@@ -16,8 +20,8 @@ class Progress:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.timings: dict[str, float] = {}
-        self._console = None
-        self._status = None
+        self._console: Console | None = None
+        self._status: Status | None = None
         if not quiet and self.stream.isatty():
             from rich.console import Console
 
