@@ -24,7 +24,8 @@ printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/cop
   'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/locale/*' \
   > "$root/etc/dpkg/dpkg.cfg.d/docker"
 find "$root/usr/share/doc" -mindepth 2 ! -name copyright -delete 2>/dev/null || true
-rm -rf "$root"/usr/share/{man,locale,info}/* "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
+rm -rf "$root"/usr/share/{man,locale,info}/* "$root"/var/lib/apt/lists/*
+in_root apt-get clean
 base=$(kib "$root")
 
 cp requirements/dpkg-excludes.cfg "$root/etc/dpkg/dpkg.cfg.d/releasecast-slim"

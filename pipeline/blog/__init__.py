@@ -202,10 +202,10 @@ def _require_site(site: Path, plan: Plan, config: Config, setting: Callable[[str
 
 
 def _placement(plan: Plan, site: Path) -> dict[str, object]:
-    """What the caller decided that changes the post, for the fingerprint."""
+    """What the caller decided that changes the post, for the fingerprint. YouTube's options
+    only shape the one upload, whose video the post keeps (see :func:`_unchanged`)."""
     settings = read_settings(site)
     return {"video_storage": plan.video_storage,
-            "youtube": repr(plan.youtube) if plan.youtube is not None else None,
             "site": [settings.url, settings.baseurl, settings.permalink]}
 
 
@@ -245,6 +245,8 @@ def _as_published(post: Path, site: Path, checkout: BlogCheckout, target: BlogTa
         video_url=str(matter["video"]) if matter.get("video") else None,
         commit_sha=checkout.git.head() if checkout.exists_on_remote else None,
         changed=False, warnings=warnings,
+        youtube=(YouTubeVideo(str(matter["youtube_id"]), str(matter.get("youtube_url") or ""),
+                              created=False) if matter.get("youtube_id") else None),
     )
 
 
