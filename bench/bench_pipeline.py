@@ -269,6 +269,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each job (default 3)")
     parser.add_argument("--skip", action="append", default=[], choices=JOBS,
                         help="leave a job out (repeatable), e.g. --skip moviepy")
+    parser.add_argument("--moviepy-runs", type=int, default=1,
+                        help="runs of the moviepy baseline (default 1: it takes minutes)")
     parser.add_argument("--pipeline-runs", type=int, default=10,
                         help="runs of the whole pipeline, for its P95 (default 10)")
     parser.add_argument("--zoom", action="store_true", help="render with reel.zoom: true")
@@ -299,7 +301,8 @@ def main() -> None:
         rounds = max(args.runs, args.pipeline_runs if "pipeline" in jobs else 0)
         for run in range(rounds):
             for job in jobs:  # interleaved: each run measures every job once
-                if run >= (args.pipeline_runs if job == "pipeline" else args.runs):
+                wanted = {"pipeline": args.pipeline_runs, "moviepy": args.moviepy_runs}
+                if run >= wanted.get(job, args.runs):
                     continue
                 sample = measure(job, state_file, scratch, run)
                 samples[job].append(sample)
