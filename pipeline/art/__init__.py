@@ -16,6 +16,7 @@ from PIL import Image
 from ..config import Brand
 from ..errors import InputError
 from ..structure import Artwork, ReleaseFacts, Slide, SlideKind, Story
+from .avatars import fetch_avatars
 from .captions import CAPTION_BOTTOM, burn_caption, caption_strip
 from .cards import COVER_SIZE, SOCIAL_CARD_SIZE, render_cover, render_social_card
 from .scene import Scene
@@ -58,7 +59,8 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
         raise InputError(f"cannot create the artwork folder {out_dir}: {exc.strerror}") from None
     cover = _save(render_cover(facts, story, style), out_dir / "cover.png")
     card = _save(render_social_card(facts, story, style), out_dir / "social-card.png")
-    info = SlideFacts.of(facts, link)
+    # Avatars only when the facts carry their URLs (the GitHub API was asked); else initials.
+    info = SlideFacts.of(facts, link, fetch_avatars(facts.contributors))
     slides = []
     for i, slide in enumerate(story.slides):
         path = out_dir / f"slide-{i + 1:02d}-{slide.kind.value}.png"

@@ -137,10 +137,15 @@ def _sparkle(draw: ImageDraw.ImageDraw, cx: float, cy: float, radius: float) -> 
 
 
 def bullet_marker(image: Image.Image, style: Style, kind: SlideKind, text: str,
-                  centre: tuple[float, float], size: float) -> None:
-    """What stands before a bullet: a dot, a check, a warning sign or an initials avatar."""
+                  centre: tuple[float, float], size: float,
+                  picture: Image.Image | None = None) -> None:
+    """What stands before a bullet: a dot, a check, a warning sign or an avatar (the
+    person's ``picture`` when there is one, else their initial)."""
     if kind == SlideKind.CONTRIBUTORS:
-        avatar(image, style, text, centre, size / 2)
+        if picture is not None:
+            photo(image, picture, centre, size / 2)
+        else:
+            avatar(image, style, text, centre, size / 2)
     elif kind == SlideKind.FIXES:
         circle(image, centre, size / 2, style.accent, alpha=0.2)
         cx, cy = centre
@@ -168,6 +173,23 @@ def avatar(image: Image.Image, style: Style, name: str, centre: tuple[float, flo
     width = line_width(letter, style.heavy, size)
     draw_line(image, letter, style.heavy, size, centre[0] - width / 2,
               centre[1] + cap_middle(style.heavy, size), ink)
+
+
+def photo(image: Image.Image, picture: Image.Image, centre: tuple[float, float],
+          radius: float) -> None:
+    """``picture`` in a circle (an antialiased mask, supersampled like the other shapes)."""
+    diameter = max(2, round(radius * 2))
+    scaled = picture.resize((diameter, diameter), Image.Resampling.LANCZOS)
+    left, top = round(centre[0] - radius), round(centre[1] - radius)
+    image.paste(scaled, (left, top), _disc(diameter))
+
+
+@lru_cache(maxsize=8)
+def _disc(diameter: int) -> Image.Image:
+    k = 4
+    big = Image.new("L", (diameter * k, diameter * k), 0)
+    ImageDraw.Draw(big).ellipse((0, 0, diameter * k - 1, diameter * k - 1), fill=255)
+    return big.resize((diameter, diameter), Image.Resampling.BOX)
 
 
 def accent_bar(image: Image.Image, style: Style, x: int, y: int, width: int, height: int

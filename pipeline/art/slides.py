@@ -12,11 +12,12 @@ the PNG is the scene at rest.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
 from ..structure import ReleaseFacts, Slide, SlideKind
+from .avatars import load_avatar
 from .line import line_width
 from .paint import (
     RGB,
@@ -56,15 +57,17 @@ class SlideFacts:
     files: int = 0
     insertions: int = 0
     deletions: int = 0
+    avatars: dict[str, str] = field(default_factory=dict)  # login -> cached avatar PNG
 
     @classmethod
-    def of(cls, facts: ReleaseFacts, link: str | None = None) -> SlideFacts:
+    def of(cls, facts: ReleaseFacts, link: str | None = None,
+           avatars: dict[str, str] | None = None) -> SlideFacts:
         counted = getattr(facts, "counted", True) and bool(facts.commits)
         return cls(tag=facts.tag, repository=facts.repository.full_name,
                    link=link or facts.url or facts.repository.html_url,
                    commits=len(facts.commits) if counted else None,
                    files=facts.diffstat.files, insertions=facts.diffstat.insertions,
-                   deletions=facts.diffstat.deletions)
+                   deletions=facts.diffstat.deletions, avatars=dict(avatars or {}))
 
 
 def _backdrop(style: Style) -> Image.Image:
@@ -87,7 +90,7 @@ def slide_scene(slide: Slide, index: int, count: int, facts: ReleaseFacts | Slid
     elif slide.kind == SlideKind.CLOSING:
         parts = _closing(image, slide, info, style)
     else:
-        parts = _list(image, slide, style)
+        parts = _list(image, slide, style, info.avatars)
     return build_scene(image, parts, kind=slide.kind.value, narration=slide.narration)
 
 
@@ -288,7 +291,8 @@ _MARKER_COLUMN = 64
 _MARKER_GAP = 24
 
 
-def _list(image: Image.Image, slide: Slide, style: Style) -> list[Part]:
+def _list(image: Image.Image, slide: Slide, style: Style,
+          avatars: dict[str, str] | None = None) -> list[Part]:
     """Heading under a kind icon, then the lines, each behind a marker for the slide's kind.
     Each line is a part: it enters when it is spoken, is emphasised while it is, then steps
     back (its text dims towards the muted colour, still well above legible contrast)."""
@@ -310,15 +314,20 @@ def _list(image: Image.Image, slide: Slide, style: Style) -> list[Part]:
     parts = []
     y = float(top)
     for number, (line, block) in enumerate(zip(lines, blocks, strict=False)):
+        picture = None
+        if slide.kind == SlideKind.CONTRIBUTORS and avatars:
+            handle = (line.strip().lstrip("@").split() or [""])[0]
+            picture = load_avatar(avatars[handle]) if handle in avatars else None
         parts.append(Part(f"item:{number}",
                           _item_painter(style, slide.kind, line, block, y, pad, panels,
-                                        text_width)))
+                                        text_width, picture)))
         y = round(y + block.height + 2 * pad) + gap
     return parts
 
 
 def _item_painter(style: Style, kind: SlideKind, line: str, block: TextBlock, y: float,
-                  pad: int, panel: bool, text_width: int) -> Paint:
+                  pad: int, panel: bool, text_width: int,
+                  picture: Image.Image | None = None) -> Paint:
     def paint(target: Image.Image, dx: float, dy: float, look: Look) -> None:
         top = y + dy
         box = (round(MARGIN + dx), round(top), round(MARGIN + COLUMN + dx),
@@ -333,7 +342,7 @@ def _item_painter(style: Style, kind: SlideKind, line: str, block: TextBlock, y:
         first_baseline = top + pad + block.ascent
         middle = first_baseline - cap_middle(style.regular, block.size)
         bullet_marker(target, style, kind, line, (marker_x, middle),
-                      max(36, round(block.size * 1.05)))
+                      max(36, round(block.size * 1.05)), picture)
         draw_block(target, block, text_x, top + pad, text_width, fill=_ink(style, look.emphasis),
                    align="start")
 
