@@ -28,6 +28,8 @@ testing=(
   chromium          # dashboard tests, driven by Playwright with executable_path
   docker-compose    # `docker-compose config` validates the App's compose file (no engine needed)
   sox
+  iproute2          # the Piper test brings up loopback in a network namespace without network
+  util-linux        # unshare
 )
 
 host=(
