@@ -379,6 +379,32 @@ def test_voice_is_in_sync_with_the_picture(constant, narration):
 
 
 @pytest.mark.slow
+def test_a_dubbed_reel_is_in_sync_with_its_own_voice(work, slides, narration):
+    """A dubbed reel shows the original slides over another voice's timing (what
+    ``pipeline.dub`` renders): its captions, motion and voice follow that timing."""
+    story = short_story()
+    dubbed = narrate(story, VoiceOptions(backend="espeak", voice="es"), work / "voice-es",
+                     crossfade=0.5, language="es")
+    assert [round(c.start, 2) for c in dubbed.cues] != [round(c.start, 2) for c in narration.cues]
+    reel = render_reel(slides, dubbed, ReelOptions(preset="ultrafast"),
+                       work / "dub" / "reel.es.mp4")
+    _, video, audio = streams(reel.video)
+    assert float(video["duration"]) == pytest.approx(dubbed.duration, abs=1 / FPS)
+    assert float(audio["duration"]) == pytest.approx(dubbed.duration, abs=1 / FPS)
+    times = frame_times(reel.video)
+    for cue in dubbed.cues:
+        assert any(abs(t - cue.start) <= 1 / FPS + 1e-6 for t in times), cue
+    expected, heard = onsets(decode_mono(dubbed.audio)), onsets(decode_mono(reel.video))
+    assert len(heard) == len(expected) > 2
+    assert all(abs(a - b) < 1 / FPS for a, b in zip(expected, heard, strict=True))
+    # the fixes slide's line enters with its own (dubbed) sentence, not the original's
+    index = next(i for i, path in enumerate(slides) if "fixes" in path.name)
+    spoken = [cue for cue in dubbed.cues if cue.slide == index][-1]
+    entry = [t for t in times if spoken.start - 0.1 <= t <= spoken.start + 0.3]
+    assert len(entry) >= 4, "the entry's frames are where the dubbed sentence starts"
+
+
+@pytest.mark.slow
 def test_plays_to_the_end_in_chromium(reel, constant):
     """A real <video> element in headless Chromium plays both reels to their end."""
     from app_fixtures import CHROMIUM, CHROMIUM_FLAGS
