@@ -118,9 +118,13 @@ def test_demo_captions_follow_the_rules_and_the_audio(demo_piper):
     assert max(rates) > 1.5 * min(rates)
 
 
-@pytest.mark.parametrize("voice", ["piper", "espeak"])
-@pytest.mark.parametrize("notes", [("tokio-1.53.0.md", "tokio-rs/tokio", "tokio-1.53.0"),
-                                   ("terraform-1.15.0.md", "hashicorp/terraform", "v1.15.0")])
+TOKIO = ("tokio-1.53.0.md", "tokio-rs/tokio", "tokio-1.53.0")
+TERRAFORM = ("terraform-1.15.0.md", "hashicorp/terraform", "v1.15.0")
+VUE = ("vue-core-3.6.0-rc.2.md", "vuejs/core", "v3.6.0-rc.2")
+
+
+@pytest.mark.parametrize(("notes", "voice"), [(TOKIO, "piper"), (TERRAFORM, "piper"),
+                                              (VUE, "espeak")])
 def test_release_captions_follow_the_rules_and_the_audio(tmp_path, notes, voice):
     story = release_story(*notes)
     narration = narrate(story, VoiceOptions(backend=voice), tmp_path)

@@ -16,13 +16,13 @@ import itertools
 import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
 from ..structure import Cue, Narration, SlideTiming, Story
 from . import loudness
-from .captions import subrip, webvtt, write_text_atomically
+from .captions import recut, subrip, webvtt, write_text_atomically
 from .pcm import read_clip, write_wav
 from .timeline import FPS, crossfade_frames, to_frames
 
@@ -146,6 +146,9 @@ def narration_from_recording(recording: Path, story: Story, out_dir: Path, *,
         duration = total / FPS
         bounds = slide_bounds(segments, _weights(story), duration, crossfade)
         slides, cues = timed_cues(segments, bounds, total, crossfade)
+        # a Whisper segment can run for many seconds: cut it for phones over its own span
+        cues = [part for number, cue in enumerate(cues)
+                for part in recut(replace(cue, sentence=number))]
         normalized = Path(tmp) / "narration.wav"
         measured = loudness.normalize(mono, normalized,
                                       samples=round(duration * loudness.SAMPLE_RATE))
