@@ -76,6 +76,10 @@ def test_english_notes_keep_the_english_piper_voice():
 
 def test_detection_on_short_and_mixed_texts():
     assert detect("Fix it") == "en"  # too little to tell: the default
+    # ASCII-only Spanish is not taken for English by the function-word shortcut
+    assert detect("Nuevo lector en streaming para archivos grandes, y exporta el doble de "
+                  "rapido") == "es"
+    assert detect("Fix a crash when the reader opens an empty file, and export faster") == "en"
     assert detect("修复 `Vue3` 组件在 SSR 模式下的内存泄漏问题") == "zh"
     assert detect("Vue3 コンポーネントのメモリリークを修正") == "ja"
     assert detect("Behebt einen Absturz beim Export großer Dateien und verbessert die "
