@@ -57,7 +57,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
 # Files of those packages the action never uses are not unpacked (each exclusion says why).
 COPY requirements/dpkg-excludes.cfg /etc/dpkg/dpkg.cfg.d/releasecast-slim
 COPY scripts/install-system-deps.sh /tmp/
-RUN /tmp/install-system-deps.sh --image \
+RUN bash /tmp/install-system-deps.sh --image \
     && rm -rf /var/lib/apt/lists/* /tmp/install-system-deps.sh
 
 COPY --from=build /opt/releasecast /opt/releasecast

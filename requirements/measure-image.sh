@@ -30,7 +30,7 @@ base=$(kib "$root")
 
 cp requirements/dpkg-excludes.cfg "$root/etc/dpkg/dpkg.cfg.d/releasecast-slim"
 cp scripts/install-system-deps.sh "$root/tmp/"
-in_root /tmp/install-system-deps.sh --image >/dev/null
+in_root bash /tmp/install-system-deps.sh --image >/dev/null
 in_root apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root/tmp/install-system-deps.sh"
 system=$(kib "$root")

@@ -70,7 +70,7 @@ def test_dockerfile_installs_through_the_shared_script_and_runs_the_entrypoint()
     assert len(stages) == 2 and stages[0].startswith("debian:bookworm-slim AS build")
     final = stages[1]
     assert final.startswith("debian:bookworm-slim\n")
-    assert "RUN /tmp/install-system-deps.sh --image" in final
+    assert "RUN bash /tmp/install-system-deps.sh --image" in final
     assert "COPY --from=build /opt/releasecast /opt/releasecast" in final
     assert 'ENTRYPOINT ["releasecast", "action"]' in final
     assert "PATH=/opt/releasecast/bin:" in final
