@@ -97,6 +97,9 @@ def test_piper_speaks_offline_and_beats_espeak_on_dnsmos(tmp_path):
 
 def test_a_language_without_a_piper_voice_is_spoken_by_espeak_with_one_info_line(
         tmp_path, caplog):
+    from pipeline.voice.backends import base
+
+    base._told.clear()  # said once per process: earlier tests may have heard it
     story = Story("t", "s", language="es", slides=[
         Slide(SlideKind.TITLE, "t", narration=["Widgets 1.2 ya está aquí."])])
     with caplog.at_level(logging.INFO, logger="releasecast.voice"):
