@@ -118,3 +118,13 @@ def test_story_language_option(tmp_path):
     with pytest.raises(ReleasecastError) as error:
         write_story(facts_for("zh"), config)
     assert "\n" not in str(error.value) and "zh" in str(error.value)
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="needs espeak-ng")
+def test_a_chinese_script_labelled_english_is_spoken_by_a_chinese_voice(tmp_path):
+    from pipeline.structure import Slide, SlideKind, Story
+
+    story = Story("t", "s", language="en", slides=[
+        Slide(SlideKind.TITLE, "t", narration=["这个版本修复了三个问题。"])])
+    narration = narrate(story, Config().voice, tmp_path, min_duration=5)
+    assert narration.language == "zh"

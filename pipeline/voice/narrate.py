@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import itertools
+import logging
 import os
 import re
 import tempfile
@@ -29,7 +30,9 @@ from .captions import (
 )
 from .pcm import Clip, read_clip, silence, trimmed, write_wav
 from .timeline import Plan, crossfade_frames, plan, sentences_to_drop
-from .words import join_words
+from .words import is_cjk, join_words
+
+log = logging.getLogger("releasecast.voice")
 
 # When the narration is too long, speak at most this much faster before dropping sentences:
 # beyond ~20 % synthetic speech gets hard to follow.
@@ -85,6 +88,7 @@ def narrate(
                for slide in story.slides]
     if not any(scripts):
         raise InputError("nothing to narrate: the story's slides have no narration sentences")
+    language = _spoken_language(language, [text for texts in scripts for text in texts])
     protected = [slide.kind in _PROTECTED for slide in story.slides]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,6 +129,22 @@ def narrate(
         audio=audio, duration=laid.duration, cues=cues, slides=laid.slides, vtt=vtt, srt=srt,
         language=language, loudness_lufs=measured.integrated, true_peak_dbtp=measured.true_peak,
     )
+
+
+def _spoken_language(language: str, sentences: list[str]) -> str:
+    """The language to speak: ``language``, unless the script is plainly written in a CJK
+    language and ``language`` is not one (a writer that answered in the notes' language):
+    a voice never reads a script in another language."""
+    code = language.split("-")[0].lower()
+    text = " ".join(sentences)
+    if code in ("zh", "ja", "ko") or not is_cjk(text):
+        return language
+    from ..story.i18n import detect
+
+    written = detect(text)
+    log.warning("the narration is written in %r, not %r: spoken by a %r voice", written,
+                language, written)
+    return written
 
 
 def _synthesize(
