@@ -116,19 +116,6 @@ class StoryOptions(_Section):
         return value
 
 
-class WriterOptions(_Section):
-    backend: str = "template"
-    model: str | None = None
-    base_url: str | None = None
-    temperature: Annotated[float, Field(ge=0, le=2)] = 0.4
-
-
-class Config(_Section):
-    brand: Brand = Brand()
-    templates: Path | None = None  # directory whose templates override the bundled ones
-    output: Output = Output()
-    reel: ReelOptions = ReelOptions()
-    voice: VoiceOptions = VoiceOptions()
 _KINDS = Literal["breaking", "security", "removal", "deprecation", "feature", "fix",
                  "performance", "docs", "other"]
 
@@ -188,6 +175,19 @@ class GitHubFacts(_Section):
     labels: dict[str, _KINDS] = Field(default_factory=dict)  # extra label -> kind
 
 
+class WriterOptions(_Section):
+    backend: str = "template"
+    model: str | None = None
+    base_url: str | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.4
+
+
+class Config(_Section):
+    brand: Brand = Brand()
+    templates: Path | None = None  # directory whose templates override the bundled ones
+    output: Output = Output()
+    reel: ReelOptions = ReelOptions()
+    voice: VoiceOptions = VoiceOptions()
     voices: dict[str, VoiceOptions] = Field(default_factory=dict)  # per dubbed language
     story: StoryOptions = StoryOptions()
     writer: WriterOptions = WriterOptions()
