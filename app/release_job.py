@@ -139,6 +139,7 @@ def build_and_publish(
     """Everything after authentication: what was published, or the plan's :class:`Skip`;
     pipeline errors are raised."""
     from pipeline.facts import collect_facts
+    from pipeline.facts.shallow import settle_facts
 
     server = server_of(api_url)
     auth = GitAuth(token, server) if token else None
@@ -153,7 +154,11 @@ def build_and_publish(
         if isinstance(plan, Skip):
             return plan
         with progress.stage("facts", "release facts"):
-            facts = collect_facts(repo=checkout, event=request.payload)
+            facts = collect_facts(repo=checkout, event=request.payload, config=config)
+            # The installation token counts what a shallow clone cannot and maps PR labels.
+            facts = settle_facts(facts, token=token, api_url=api_url,
+                                 warn=lambda line: progress.say(f"warning: {line}"),
+                                 config=config)
         published = publish_release(
             plan, facts, config, work_dir=work_dir / "publish", auth=auth, api=api,
             youtube=youtube_access(publish, youtube_auth),

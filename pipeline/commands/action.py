@@ -351,7 +351,7 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs, env: Mapping[str, st
     notes_event = {**planned.event, "release": release}
     ensure_history(ctx.workspace, facts_tag(notes_event), token=settings.token,  # issue 9
                    server_url=ctx.server_url, warn=warn)
-    facts = facts_for(notes_event, ctx.workspace, warn)
+    facts = facts_for(notes_event, ctx.workspace, warn, config)
     facts = settle_facts(facts, token=settings.token, api_url=ctx.api_url,  # issue 9
                          warn=warn, config=config)
     youtube = (YouTubeAccess(settings.youtube, Transport.from_env(env))

@@ -71,7 +71,7 @@ def backfill(repository: str, site: Path, since: str | None, config_path: Path |
 
     built = present = 0
     for release in releases:
-        facts = facts_for(release_event(release, meta), repo_path, warn)
+        facts = facts_for(release_event(release, meta), repo_path, warn, config)
         have = existing_post(site, config, facts)
         if have is not None:
             present += 1

@@ -33,7 +33,8 @@ def run(repo: Path, tag: str | None, previous_tag: str | None, event: Path | Non
         config = load_config(config_path, required=True, root=repo)
     else:
         config = load_config(repo / DEFAULT_CONFIG_PATH, root=repo)
-    facts = collect_facts(repo=repo, tag=tag, event=event, previous_tag=previous_tag)
+    facts = collect_facts(repo=repo, tag=tag, event=event, previous_tag=previous_tag,
+                          config=config)
     build_and_report(facts, config, site, as_json=as_json, languages=parse_languages(languages))
 
 

@@ -20,17 +20,18 @@ def release_event(release: dict[str, Any], repository: dict[str, Any],
 
 
 def facts_for(event: dict[str, Any], checkout: Path | None,
-              warn: Callable[[str], None]) -> ReleaseFacts:
+              warn: Callable[[str], None], config: Config | None = None) -> ReleaseFacts:
     """Facts from the checkout when it has the release's tag (commits, contributors,
-    diffstat), else from the event alone, with a warning saying why."""
+    diffstat), else from the event alone, with a warning saying why. ``config`` supplies
+    ``notes:`` (changelog file, bots, exclusions) and ``categories:``."""
     from . import collect_facts
 
     if checkout is not None and (checkout / ".git").exists():
         try:
-            return collect_facts(repo=checkout, event=event)
+            return collect_facts(repo=checkout, event=event, config=config)
         except InputError as exc:
             warn(f"{exc}; writing the post from the release notes alone")
-    return collect_facts(event=event)
+    return collect_facts(event=event, config=config)
 
 
 def existing_post(site: Path, config: Config, facts: ReleaseFacts) -> Path | None:

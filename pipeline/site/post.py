@@ -195,7 +195,8 @@ def render_post(
 ) -> str:
     """The post's full text. ``images``/``video`` hold site URLs (see :mod:`pipeline.site`);
     ``youtube`` (id, url, embed_url) the reel's YouTube video when it has one."""
-    env = environment(config.templates, autoescape=False)
+    # The post speaks the story's language: its fixed phrases come from the same catalogues.
+    env = environment(config.templates, language=story.language, autoescape=False)
     repo_url = facts.repository.html_url
     env.filters.update(
         md=md_inline, text=literal_text, url=url, person=person, yaml=to_yaml,

@@ -89,7 +89,7 @@ class Grounding:
         for url in filter(None, urls):
             g.urls.add(_norm_url(url))
             g.refs.update(int(n) for n in _REF_IN_URL.findall(url))
-        g.refs.update(i.pr for i in facts.items if i.pr)
+        g.refs.update(n for i in facts.items for n in (i.refs or ([i.pr] if i.pr else [])))
         g.refs.update(pr for c in facts.commits for pr in c.prs)
         g.users.update(c.login.lower() for c in facts.contributors)
         g.users.update(i.author.lower() for i in facts.items if i.author)
