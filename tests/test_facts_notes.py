@@ -319,3 +319,16 @@ def test_gitmoji_at_the_start_decides_and_is_kept_apart_from_the_text(entry, kin
 def test_roles_and_references_become_markdown_and_refs(entry, text, refs):
     [item] = parse_notes(f"- {entry}\n").items
     assert (item.text, item.refs, item.pr) == (text, refs, refs[0])
+
+
+def test_headings_in_the_other_languages_the_templates_speak_decide_kinds():
+    """Spanish, German, French and Portuguese notes get the same kinds as English ones."""
+    spanish = parse_notes((Path(__file__).parent / "fixtures/voice/es.md").read_text())
+    kinds = {item.text: item.kind for item in spanish.items}
+    assert kinds["Las rutas con acentos ya funcionan en Windows"] == ChangeKind.FIX
+    assert sum(k == ChangeKind.FEATURE for k in kinds.values()) == 2
+    german = parse_notes("## Neue Funktionen\n\n- Export\n\n## Fehlerbehebungen\n\n- Absturz\n")
+    french = parse_notes("### Nouveautés\n\n- Export\n\n### Corrections\n\n- Plantage\n")
+    portuguese = parse_notes("## Melhorias\n\n- Export\n\n## Correções\n\n- Falha\n")
+    for notes in (german, french, portuguese):
+        assert [i.kind for i in notes.items] == [ChangeKind.FEATURE, ChangeKind.FIX]

@@ -41,6 +41,28 @@ _SECTION_WORDS: dict[ChangeKind, frozenset[str]] = {
                         "ci", "build", "reverts", "style", "tooling", "infrastructure",
                         "packaging", "notes", "miscellaneous", "misc", "changed"}),
 }
+# The same for notes written in the other languages the templates speak (es, de, fr, pt).
+_EUROPEAN_SECTION_WORDS: dict[ChangeKind, frozenset[str]] = {
+    K.BREAKING: frozenset({"incompatibles", "inkompatible", "inkompatibel", "rupture",
+                           "ruptura", "cassants", "bruch"}),
+    K.SECURITY: frozenset({"seguridad", "sicherheit", "sécurité", "segurança"}),
+    K.REMOVAL: frozenset({"eliminado", "eliminados", "entfernt", "supprimé", "supprimés",
+                          "removido", "removidos"}),
+    K.DEPRECATION: frozenset({"obsoleto", "obsoletos", "veraltet", "obsolète", "obsolètes"}),
+    K.FEATURE: frozenset({"novedades", "nuevo", "nuevos", "nuevas", "funcionalidades",
+                          "características", "mejoras", "neu", "neue", "neuerungen",
+                          "funktionen", "verbesserungen", "nouveautés", "nouvelles",
+                          "fonctionnalités", "améliorations", "novidades", "novos", "novas",
+                          "recursos", "melhorias"}),
+    K.FIX: frozenset({"correcciones", "corregido", "corregidos", "errores", "fehlerbehebungen",
+                      "behoben", "korrekturen", "corrections", "corrigé", "corrigés",
+                      "correções", "corrigido", "corrigidos"}),
+    K.PERFORMANCE: frozenset({"rendimiento", "leistung", "performances", "desempenho"}),
+    K.DOCS: frozenset({"documentación", "dokumentation", "documentação"}),
+}
+for _kind, _names in _EUROPEAN_SECTION_WORDS.items():
+    _SECTION_WORDS[_kind] = _SECTION_WORDS[_kind] | _names
+
 # "Upgrade notes" are what a user must act on; "notes" alone is other.
 _PHRASES: tuple[tuple[str, ChangeKind], ...] = (
     ("upgrade notes", K.BREAKING), ("breaking changes", K.BREAKING),
