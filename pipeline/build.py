@@ -88,14 +88,15 @@ class BuildResult(Rendered):
 
 
 def _art_and_voice(
-    facts: ReleaseFacts, story: Story, config: Config, work: Path, progress: Progress
+    facts: ReleaseFacts, story: Story, config: Config, work: Path, progress: Progress,
+    link: str | None = None,
 ) -> tuple[Artwork, Narration | None]:
     """Art (Pillow, in-process) and voice (espeak-ng + ffmpeg, subprocesses) overlap well."""
     from .art import render_artwork
 
     def art() -> Artwork:
         with progress.stage("art", "images", spinner=False):
-            return render_artwork(facts, story, config.brand, work / "art")
+            return render_artwork(facts, story, config.brand, work / "art", link=link)
 
     def voice() -> Narration:
         from .voice import narrate
@@ -126,6 +127,18 @@ def _art_and_voice(
         return artwork.result(), narration.result()
 
 
+def post_link(facts: ReleaseFacts, site: Path | None) -> str | None:
+    """The post's absolute URL, when the site says where it is served from."""
+    from .site import post_url, read_settings
+
+    if site is None:
+        return None
+    settings = read_settings(site)
+    if not settings.url:
+        return None
+    return settings.absolute(post_url(facts, release_slug(facts), settings))
+
+
 def render_release(
     facts: ReleaseFacts,
     config: Config,
@@ -133,10 +146,13 @@ def render_release(
     work_dir: Path | None = None,
     languages: list[str] | None = None,
     progress: Progress | None = None,
+    site: Path | None = None,
 ) -> Rendered:
     """Story, images, narration, reel and dubbed reels for ``facts``, in ``work_dir`` (a new
     temporary directory by default; :meth:`Rendered.cleanup` removes it). ``languages``
-    overrides ``config.languages`` for dubbed reels."""
+    overrides ``config.languages`` for dubbed reels. ``site``: the Jekyll site the post will
+    land in; when its ``_config.yml`` names the site's ``url``, the closing card links the
+    post, else the release page."""
     progress = progress or quiet()
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="releasecast-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -145,7 +161,8 @@ def render_release(
             story = write_story(facts, config)
         languages = languages if languages is not None else config.languages
         _check_languages(story, config, languages)
-        artwork, narration = _art_and_voice(facts, story, config, work, progress)
+        artwork, narration = _art_and_voice(facts, story, config, work, progress,
+                                            post_link(facts, site))
         reel = None
         if narration is not None:
             from .reel import render_reel
@@ -194,7 +211,7 @@ def build_release(
     progress = progress or quiet()
     check_site(site)
     rendered = render_release(facts, config, work_dir=work_dir, languages=languages,
-                              progress=progress)
+                              progress=progress, site=site)
     try:
         return write_release(rendered, config, site, progress=progress)
     except BaseException:

@@ -144,3 +144,19 @@ def test_the_reel_rebuilds_the_scene_of_each_slide(tmp_path: Path):
     assert load_scene(edited) is None
     assert load_scene(tmp_path / "nothing.png") is None
     assert not list(tmp_path.glob(".*")), "no partial files left"
+
+
+def test_the_closing_card_links_the_post_when_the_site_names_its_url(tmp_path: Path):
+    from pipeline.build import post_link
+    from pipeline.site import post_url, read_settings
+    from pipeline.site.slug import release_slug
+
+    facts = sample_facts()
+    site = tmp_path / "site"
+    site.mkdir()
+    assert post_link(facts, site) is None  # no _config.yml: the release page it is
+    (site / "_config.yml").write_text("url: https://blog.example.org\nbaseurl: /news\n")
+    link = post_link(facts, site)
+    assert link == "https://blog.example.org" + post_url(facts, release_slug(facts),
+                                                         read_settings(site))
+    assert link is not None and link.startswith("https://blog.example.org/news/")

@@ -131,7 +131,8 @@ def publish_release(
             _after_publish(plan, published, api, note)
         published.timings = dict(progress.timings)
         return published
-    rendered = render_release(facts, config, work_dir=work_dir / "build", progress=progress)
+    rendered = render_release(facts, config, work_dir=work_dir / "build", progress=progress,
+                              site=site)
     with progress.stage("videos", "reel storage"):
         elsewhere = place_reels(rendered, plan.video_storage, api=api, dry_run=plan.dry_run,
                                 note=note, max_bytes=options.max_video_bytes,
