@@ -89,7 +89,8 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def start_app(workdir: Path, redis_url: str, database_url: str, port: int,
               workers: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASECAST_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RELEASECAST_") or k == "RELEASECAST_SWITCH_INTERVAL"}
     env.update({
         "RELEASECAST_WEBHOOK_SECRET": SECRET, "RELEASECAST_ADMIN_TOKEN": ADMIN,
         "REDIS_URL": redis_url, "DATABASE_URL": database_url,
