@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import Config
 from .errors import InputError
@@ -134,7 +135,9 @@ def post_link(facts: ReleaseFacts, site: Path | None) -> str | None:
     if site is None:
         return None
     settings = read_settings(site)
-    if not settings.url:
+    # A scaffolded site's placeholder (RFC 6761's reserved .invalid) is no place to send viewers.
+    host = urlsplit(settings.url).hostname or ""
+    if not host or host == "invalid" or host.endswith(".invalid"):
         return None
     return settings.absolute(post_url(facts, release_slug(facts), settings))
 

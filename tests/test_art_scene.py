@@ -160,3 +160,5 @@ def test_the_closing_card_links_the_post_when_the_site_names_its_url(tmp_path: P
     assert link == "https://blog.example.org" + post_url(facts, release_slug(facts),
                                                          read_settings(site))
     assert link is not None and link.startswith("https://blog.example.org/news/")
+    (site / "_config.yml").write_text('url: "https://example.invalid"\n')  # a placeholder
+    assert post_link(facts, site) is None
