@@ -27,6 +27,7 @@ from pipeline.gitcmd import add_config
 from pipeline.github_api import GitHubApi
 from pipeline.plan import PublishRequest, Shell, Skip, plan_release
 from pipeline.progress import Progress
+from pipeline.release_link import notes_event
 from pipeline.site import read_settings
 from pipeline.youtube.config import Transport, YouTubeAuth
 
@@ -154,7 +155,10 @@ def build_and_publish(
         if isinstance(plan, Skip):
             return plan
         with progress.stage("facts", "release facts"):
-            facts = collect_facts(repo=checkout, event=request.payload, config=config)
+            # The payload is trusted for facts only, and its release-link line is not notes
+            # (the line itself is edited on the body the API holds, in publish_release).
+            facts = collect_facts(repo=checkout, event=notes_event(request.payload),
+                                  config=config)
             # The installation token counts what a shallow clone cannot and maps PR labels.
             facts = settle_facts(facts, token=token, api_url=api_url,
                                  warn=lambda line: progress.say(f"warning: {line}"),

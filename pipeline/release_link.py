@@ -9,6 +9,8 @@ are read, so the line never feeds back into the post or into the post's content 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 START = "<!-- releasecast:links -->"
 END = "<!-- /releasecast:links -->"
@@ -40,3 +42,14 @@ def with_links(body: str | None, post_url: str, video_url: str | None = None) ->
         return (text.rstrip() + "\n\n" + block) if text.strip() else block
     head, tail = text[:first.start()], text[first.end():]
     return head + block + without_links(tail)
+
+
+def notes_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A release event as the facts read it: the release's body without its link line (the
+    Action and the App both hand their payload through this before reading notes).
+
+    Trailing whitespace goes too: adding the line drops the author's final newline, and a body
+    that differed by it alone would be new facts, so the post would be rendered again."""
+    release = dict(event.get("release") or {})
+    release["body"] = without_links(release.get("body")).rstrip()
+    return {**event, "release": release}

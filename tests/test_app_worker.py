@@ -4,6 +4,7 @@ behind a local GitHub (smart HTTP + REST + App tokens), run history in PostgreSQ
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import stat
@@ -40,6 +41,8 @@ from app_fixtures import (
     wait_until,
 )
 from youtube_server import FakeYouTube
+
+from pipeline.release_link import END, START
 
 NO_REEL = """\
 reel:
@@ -224,6 +227,47 @@ def test_a_rerun_of_the_same_release_commits_nothing(stack: Stack, worker: Worke
     again = stack.wait_finished(stack.deliver(payload))
     assert again["status"] == "succeeded"
     assert commits_on(bare, "gh-pages") == before
+
+
+LINKED = NO_REEL + "  release_link: true\n"
+
+
+def test_the_release_links_its_post_through_the_installation_token(
+        stack: Stack, worker: WorkerProcess) -> None:
+    """``app.release_link``: the line is added once to the body the API holds, updated in
+    place on a re-run, the author's text around it kept, and never read back as notes."""
+    payload = copy.deepcopy(stack.project("ratchet", LINKED))  # the delivery: a snapshot
+    release = stack.github.repos["acme/ratchet"].releases[0]  # what the API holds
+    author = release["body"]
+    first = stack.wait_finished(stack.deliver(payload))
+    assert first["status"] == "succeeded", first
+    post_url = first["post_url"]
+    assert post_url.startswith("https://acme.example/"), first
+    block = f"{START}\n**Release post:** [read it]({post_url})\n{END}"
+    assert release["body"] == f"{author.rstrip()}\n\n{block}"
+    edits = [path for method, path in stack.github.requests
+             if method == "PATCH" and path.endswith(f"/releases/{release['id']}")]
+    assert len(edits) == 1 and edits[0].startswith("/api/v3/repos/acme/ratchet/")
+    bare = stack.blog_bare("acme/ratchet-blog")
+    before = commits_on(bare, "gh-pages")
+
+    # Since then the line went stale and the author wrote below it; the next delivery's
+    # payload is older than that (it has the line, not the later note).
+    release["body"] = (f"{author.rstrip()}\n\n{block.replace(post_url, 'https://old.example/p')}"
+                       "\n\nA later note.\n")
+    again_payload = copy.deepcopy(payload)
+    again_payload["release"]["body"] = f"{author.rstrip()}\n\n{block}"
+    stack.redis.client().delete(*stack.redis.client().keys("releasecast:release:*"))
+    again = stack.wait_finished(stack.deliver(again_payload))
+    assert again["status"] == "succeeded", again
+    # The API's body, edited in place: one line, the later note where the author put it.
+    assert release["body"] == f"{author.rstrip()}\n\n{block}\n\nA later note.\n"
+    # The link is not part of the notes: same facts, same post, nothing committed.
+    assert commits_on(bare, "gh-pages") == before
+    posts = [f for f in git(bare, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
+             if f.startswith("_posts/")]
+    post = git(bare, "show", f"gh-pages:{posts[0]}")
+    assert "releasecast:links" not in post and "read it" not in post
 
 
 def test_the_token_goes_only_to_the_configured_github(stack: Stack, worker: WorkerProcess,

@@ -3,7 +3,7 @@ byte for byte, and invisible to the release notes the post is written from."""
 
 from __future__ import annotations
 
-from pipeline.release_link import END, START, with_links, without_links
+from pipeline.release_link import END, START, notes_event, with_links, without_links
 
 AUTHOR = "## What's new\r\n\r\n* feat: a thing (#12)\r\n\r\nThanks @ada!  \r\n"
 
@@ -41,3 +41,13 @@ def test_an_empty_body_gets_just_the_block_and_the_notes_never_see_it() -> None:
     linked = with_links(AUTHOR, "https://b/p", "https://b/v")
     assert without_links(linked) == AUTHOR.rstrip()
     assert without_links(None) == "" and without_links(AUTHOR) == AUTHOR
+
+
+def test_the_event_the_facts_read_has_no_link_line_and_the_payload_is_left_alone() -> None:
+    event = {"action": "published", "release": {"id": 7, "body": with_links(AUTHOR, "https://b/p")}}
+    notes = notes_event(event)
+    assert notes["release"] == {"id": 7, "body": AUTHOR.rstrip()}
+    assert START in event["release"]["body"]  # a copy: the shell's payload is not changed
+    assert notes_event({"action": "published"})["release"] == {"body": ""}
+    # Before and after the line was added, the same notes (the author's final newline).
+    assert notes_event({"release": {"body": AUTHOR}})["release"]["body"] == notes["release"]["body"]

@@ -26,7 +26,7 @@ from ..facts.shallow import ensure_history, facts_tag, settle_facts
 from ..github_api import GitHubApi
 from ..plan import PublishRequest, Shell, Skip, parse_request, plan_release
 from ..progress import Progress
-from ..release_link import without_links
+from ..release_link import notes_event
 from ..runner import (
     Commands,
     Inputs,
@@ -346,12 +346,10 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs, env: Mapping[str, st
         append_summary(ctx.summary_file, f"### releasecast\n\nSkipped: {planned.reason}.\n")
         return None
     # The release's own link line (release-link) is not part of its notes.
-    release = dict(planned.event.get("release") or {})
-    release["body"] = without_links(release.get("body"))
-    notes_event = {**planned.event, "release": release}
-    ensure_history(ctx.workspace, facts_tag(notes_event), token=settings.token,  # issue 9
+    notes = notes_event(planned.event)
+    ensure_history(ctx.workspace, facts_tag(notes), token=settings.token,  # issue 9
                    server_url=ctx.server_url, warn=warn)
-    facts = facts_for(notes_event, ctx.workspace, warn, config)
+    facts = facts_for(notes, ctx.workspace, warn, config)
     facts = settle_facts(facts, token=settings.token, api_url=ctx.api_url,  # issue 9
                          warn=warn, config=config)
     youtube = (YouTubeAccess(settings.youtube, Transport.from_env(env))
