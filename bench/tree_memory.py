@@ -1,0 +1,134 @@
+"""Peak memory of a benchmark job (its own process, its largest child, the whole tree), and
+the CPU of its children that ``RUSAGE_CHILDREN`` leaves out.
+
+``ru_maxrss`` cannot say what a child itself used: Linux carries the parent's high-water mark
+into a child across fork and exec, so ``RUSAGE_CHILDREN`` reports at least the job process's
+own peak at the moment it started the child. Each process's ``VmHWM`` (``/proc/PID/status``)
+belongs to its current program only, so this module samples the job's descendants' ``VmHWM``
+while the job runs (every 50 ms: a child that lives shorter may be missed or seen before its
+peak) and the sum of the tree's ``VmRSS`` at each sample (pages shared between processes
+count once per process, so the sum is an upper bound).
+
+CPU likewise: ``RUSAGE_CHILDREN`` counts only children already waited for, and a helper that
+lives until the interpreter exits (the Piper voice server) is not; :meth:`unreaped_cpu_s` is
+the CPU of the descendants still there when the job ends.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+
+INTERVAL_S = 0.05
+
+
+def _status(pid: int | str) -> dict[str, str]:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return dict(line.split(":", 1) for line in lines if ":" in line)
+
+
+def _kib(status: dict[str, str], field: str) -> int:
+    value = status.get(field, "").split()
+    return int(value[0]) if value else 0
+
+
+def _cpu_s(pid: int) -> float:
+    """A process's CPU time and that of the children it waited for (``/proc/PID/stat``)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after the name, which may hold spaces
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_peak_mb() -> float:
+    """This process's own peak RSS (``VmHWM``), in MB."""
+    return _kib(_status("self"), "VmHWM") / 1024
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _name(pid: int, status: dict[str, str]) -> str:
+    """The program's name; for ``python -m MODULE``, the module (the Piper server)."""
+    args = _cmdline(pid).split(b"\0")
+    if b"-m" in args[:-1]:
+        return args[args.index(b"-m") + 1].decode(errors="replace")
+    return status.get("Name", "?").strip()
+
+
+class TreeMemory:
+    """Context manager sampling this process's descendants while the block runs."""
+
+    def __init__(self) -> None:
+        self.children: dict[int, tuple[str, float]] = {}  # pid: (name, VmHWM MB last seen)
+        self.tree_peak_mb = 0.0
+        self._own_cmdline = _cmdline(os.getpid())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tree-memory", daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(INTERVAL_S):
+            self._sample()
+
+    def unreaped_cpu_s(self) -> float:
+        """CPU of the descendants not yet waited for (a zombie's too), with what they waited
+        for: none of it is in this process's ``RUSAGE_CHILDREN``."""
+        return sum(_cpu_s(pid) for pid in self._sample())
+
+    def _sample(self) -> list[int]:
+        """Records the tree's memory; returns the descendants found."""
+        total = _kib(_status("self"), "VmRSS")
+        found: list[int] = []
+        pending = _children(os.getpid())
+        while pending:
+            pid = pending.pop()
+            pending += _children(pid)
+            # Between fork and exec a child is still a copy of this program: not its own yet.
+            if _cmdline(pid) == self._own_cmdline:
+                continue
+            found.append(pid)
+            status = _status(pid)
+            if "VmHWM" not in status:  # gone, or a zombie: keep what was seen last
+                continue
+            total += _kib(status, "VmRSS")
+            self.children[pid] = (_name(pid, status), _kib(status, "VmHWM") / 1024)
+        self.tree_peak_mb = max(self.tree_peak_mb, total / 1024)
+        return found
+
+    def largest_child(self) -> tuple[str, float]:
+        """The descendant with the largest own peak: (its name, MB); ("", 0) if none seen."""
+        return max(self.children.values(), key=lambda item: item[1], default=("", 0.0))
