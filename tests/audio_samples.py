@@ -25,3 +25,19 @@ def rms_db(samples: array.array, start: float, end: float) -> float:
     window = samples[int(start * RATE):int(end * RATE)]
     power = sum(s * s for s in window) / max(1, len(window))
     return 10 * math.log10(power / 32768**2) if power else -120.0
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak, read from the ffmpeg program's own EBU R128 summary
+    (a meter outside the process that made the file)."""
+    import re
+
+    text = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af",
+         "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+        capture_output=True, text=True, check=True).stderr
+    summary = text[text.rindex("Summary:"):]
+    level = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary)
+    assert level and peak, summary
+    return float(level.group(1)), float(peak.group(1))

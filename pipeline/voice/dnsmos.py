@@ -3,7 +3,8 @@
 It predicts how people rate speech (1-5): OVRL (overall), SIG, BAK and P.808. It was trained
 for noise suppression, so it compares voices on the same text rather than scoring naturalness
 absolutely. The ``speechmos`` wheel (dev extra) ships the ONNX files; audio is decoded by
-ffmpeg to 16 kHz mono and peak-normalized first, as in ``../shared/MEASUREMENTS.md``.
+FFmpeg (in-process, PyAV) to 16 kHz mono and peak-normalized first, as in
+``../shared/MEASUREMENTS.md``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
-from ..tools import ffmpeg_exe, run_tool
+from . import avfilter
 
 RATE = 16000
 
@@ -32,9 +33,13 @@ def score(path: Path) -> Scores:
         from speechmos import dnsmos
     except ImportError:
         raise ToolError("DNSMOS needs the dev extra: pip install 'releasecast[dev]'") from None
-    raw = run_tool([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
-                    "-ar", str(RATE), "-f", "f32le", "-"], what=f"decoding {path.name}").stdout
-    audio = np.frombuffer(raw, dtype=np.float32).astype(np.float64)
+    what = f"decoding {path.name}"
+    decoded = avfilter.run(
+        avfilter.decoded(path, what),
+        [("aresample", str(RATE)), ("aformat", "sample_fmts=flt:channel_layouts=mono")],
+        what=what)
+    audio = np.concatenate([f.to_ndarray().reshape(-1) for f in decoded.frames]
+                           ).astype(np.float64)
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if peak <= 0:
         raise ToolError(f"{path.name} is silent: nothing to score")

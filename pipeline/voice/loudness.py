@@ -1,24 +1,25 @@
 """Loudness normalization to -14 LUFS integrated, true peak at most -1 dBTP (48 kHz stereo).
 
-ffmpeg's ``loudnorm`` in linear mode applies one gain to the whole file, which keeps speech
-natural, but it only can when ``measured true peak + gain <= target peak``. Synthetic speech
-has a high peak-to-loudness ratio (espeak-ng: ~19 dB, while -14 LUFS at -1 dBTP allows 13), so
-loudnorm would silently fall back to its dynamic mode and miss the target by ~2 LU. A
-look-ahead limiter applied after a first gain stage tames the rare peaks first; then the two
-classic loudnorm passes (measure, apply linearly) land within a few tenths of the target.
-
-The result is measured again with the ``ebur128`` filter (an independent meter) and returned.
+One linear gain for the whole narration keeps speech natural, but it can only reach -14 LUFS
+when ``true peak + gain <= target peak``. Synthetic speech has a high peak-to-loudness ratio
+(espeak-ng: ~19 dB, while -14 LUFS at -1 dBTP allows 13), so a look-ahead limiter after a first
+gain stage tames the rare peaks first. Three in-process passes through FFmpeg's filters (PyAV,
+no ffmpeg program): the rough level (``ebur128``, no true peak: fast); gain and limiter while
+metering integrated loudness and true peak (again, louder, when frequent peaks made the
+limiter lower the speech itself); then the final linear gain, as ffmpeg's
+``loudnorm`` in linear mode would compute it (``min(target I - I, target TP - TP)``), with the
+stereo upmix and the exact length. A linear gain moves both figures by exactly that gain, so
+the result's loudness is known without metering it again.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
-from ..tools import ffmpeg_exe, run_tool
+from . import avfilter
 
 TARGET_LUFS = -14.0
 TARGET_TP = -1.0
@@ -26,12 +27,16 @@ TOLERANCE_LU = 1.0
 SAMPLE_RATE = 48000
 # The limiter's ceiling (sample peak) leaves room for inter-sample peaks under TARGET_TP.
 _LIMIT_DBFS = -2.5
-# loudnorm aims a little under the delivery limit: meters differ by a tenth or two of a dB.
-_LOUDNORM_TP = -1.5
-# Speech with pauses has a small loudness range; a wide LRA target keeps loudnorm linear.
-_LRA = 20.0
+# The final gain aims a little under the delivery limit: meters differ by a tenth or two of a dB.
+_FINAL_TP = -1.5
+# Another limiter pass (louder into it) when the result would be this far under the target;
+# speech with many sharp peaks needs two or three, a narration rarely more than one.
+_CLOSE_LU = 0.5
+_LIMIT_PASSES = 4
 # Narration is delivered as stereo (the voice on both channels), so -14 LUFS holds as played.
-_UPMIX = "pan=stereo|c0=c0|c1=c0"
+_UPMIX = "stereo|c0=c0|c1=c0"
+# At or below this, the meter heard nothing (its absolute gate is -70 LUFS).
+SILENT_LUFS = -70.0
 
 
 @dataclass(frozen=True)
@@ -42,79 +47,83 @@ class Loudness:
 
 def normalize(source: Path, target: Path, *, samples: int) -> Loudness:
     """Write mono ``source`` to ``target`` (WAV, 48 kHz stereo, exactly ``samples`` long),
-    normalized; return the loudness measured on ``target``."""
-    # Mono is measured as dual-mono: the same signal on both channels, as it is delivered.
-    rough = integrated(source)
-    if rough <= -70:
+    normalized; return its loudness (the meter's figures moved by the final linear gain)."""
+    what = "normalizing narration loudness"
+    # Mono is metered as dual-mono: the same signal on both channels, as it is delivered.
+    speech = avfilter.run(
+        avfilter.decoded(source, what),
+        [("aformat", "channel_layouts=mono"), ("aresample", str(SAMPLE_RATE)),
+         ("ebur128", "metadata=1:dualmono=true"), ("aformat", "sample_fmts=flt")],
+        what=what)
+    rough = _integrated(speech.metadata)
+    if rough <= SILENT_LUFS:
         raise ToolError("the narration is silent: the voice produced no audible speech")
     limit = 10 ** (_LIMIT_DBFS / 20)
-    pre = (f"volume={TARGET_LUFS - rough:.3f}dB,"
-           f"alimiter=limit={limit:.5f}:attack=5:release=50:level=false:latency=true")
-    stats = _loudnorm_stats(source, pre)
-    apply = (
-        f"{pre},loudnorm=I={TARGET_LUFS}:TP={_LOUDNORM_TP}:LRA={_LRA}:dual_mono=true:linear=true"
-        f":measured_I={stats['input_i']}:measured_TP={stats['input_tp']}"
-        f":measured_LRA={stats['input_lra']}:measured_thresh={stats['input_thresh']}"
-        f":offset={stats['target_offset']},{_UPMIX},"
-        f"aresample={SAMPLE_RATE},apad=whole_len={samples},atrim=end_sample={samples}"
-    )
-    run_tool(
-        [ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(source), "-af", apply,
-         "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", str(target)],
-        what="normalizing narration loudness",
-    )
-    return measure(target)
-
-
-def _loudnorm_stats(source: Path, chain: str) -> dict[str, float]:
-    proc = run_tool(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(source), "-af",
-         f"{chain},loudnorm=I={TARGET_LUFS}:TP={_LOUDNORM_TP}:LRA={_LRA}:dual_mono=true"
-         ":print_format=json",
-         "-f", "null", "-"],
-        what="measuring narration loudness",
-    )
-    text = proc.stderr.decode("utf-8", "replace")
-    start = text.rfind("{")
+    boost = TARGET_LUFS - rough
+    for _attempt in range(_LIMIT_PASSES):
+        limited = avfilter.run(
+            speech.frames,
+            [("volume", f"{boost:.3f}dB"),
+             ("alimiter", f"limit={limit:.5f}:attack=5:release=50:level=false:latency=true"),
+             ("ebur128", "metadata=1:dualmono=true:peak=true"), ("aformat", "sample_fmts=flt")],
+            what=what)
+        level, peak = _integrated(limited.metadata), _true_peak(limited.metadata)
+        gain = min(TARGET_LUFS - level, _FINAL_TP - peak)
+        short = TARGET_LUFS - (level + gain)
+        if short <= _CLOSE_LU:
+            break
+        # Frequent peaks: the limiter's gain reduction lowered the speech itself; push harder.
+        boost += short
+    final = avfilter.run(
+        limited.frames,
+        [("volume", f"{gain:.3f}dB"), ("pan", _UPMIX),
+         ("apad", f"whole_len={samples}"), ("atrim", f"end_sample={samples}"),
+         ("aformat", "sample_fmts=s16:channel_layouts=stereo")],
+        what=what)
+    partial = target.with_name(f".{target.name}.part")
     try:
-        stats = json.loads(text[start: text.rfind("}") + 1])
-        return {key: float(stats[key]) for key in
-                ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")}
-    except (ValueError, KeyError):
-        raise ToolError("measuring narration loudness: ffmpeg printed no loudnorm stats") from None
-
-
-_SUMMARY_I = re.compile(r"^\s*I:\s+(-?[\d.]+|-inf) LUFS", re.MULTILINE)
-_SUMMARY_PEAK = re.compile(r"^\s*Peak:\s+(-?[\d.]+|-inf) dBFS", re.MULTILINE)
+        avfilter.write_wav(partial, final.frames)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ToolError(f"{what}: cannot write {target.name}: {exc.strerror}") from None
+    return Loudness(round(level + gain, 1), round(peak + gain, 1))
 
 
 def measure(path: Path) -> Loudness:
-    """Integrated loudness and true peak of an audio file, by ffmpeg's EBU R128 meter."""
-    summary = _ebur128(path, "peak=true")
-    level, peak = _SUMMARY_I.search(summary), _SUMMARY_PEAK.search(summary)
-    if not level or not peak:
-        raise ToolError(f"measuring loudness of {path.name}: no EBU R128 summary from ffmpeg")
-    return Loudness(float(level.group(1)), float(peak.group(1)))
+    """Integrated loudness and true peak of an audio file, by FFmpeg's EBU R128 meter."""
+    what = f"measuring loudness of {path.name}"
+    metered = avfilter.run(avfilter.decoded(path, what), [("ebur128", "metadata=1:peak=true")],
+                           what=what, keep=False)
+    return Loudness(round(_integrated(metered.metadata), 1),
+                    round(_true_peak(metered.metadata), 1))
 
 
 def integrated(path: Path, *, seconds: float | None = None) -> float:
     """Integrated loudness only (no true-peak oversampling: much faster), mono as dual-mono;
     of the first ``seconds`` when given. -70 or below means silence."""
-    level = _SUMMARY_I.search(_ebur128(path, "dualmono=true", seconds))
-    if not level:
-        raise ToolError(f"measuring loudness of {path.name}: no EBU R128 summary from ffmpeg")
-    return float(level.group(1)) if level.group(1) != "-inf" else -120.0
+    what = f"measuring loudness of {path.name}"
+    metered = avfilter.run(avfilter.decoded(path, what),
+                           [("ebur128", "metadata=1:dualmono=true")],
+                           what=what, keep=False, seconds=seconds)
+    return _integrated(metered.metadata)
 
 
-def _ebur128(path: Path, options: str, seconds: float | None = None) -> str:
-    limit = ["-t", f"{seconds:.3f}"] if seconds else []
-    proc = run_tool(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", *limit, "-i", str(path), "-map", "0:a:0",
-         "-af", f"ebur128={options}:framelog=verbose", "-f", "null", "-"],
-        what=f"measuring loudness of {path.name}",
-    )
-    text = proc.stderr.decode("utf-8", "replace")
-    return text[text.rfind("Summary:"):] if "Summary:" in text else ""
+def _integrated(metadata: dict[str, str]) -> float:
+    try:
+        level = float(metadata["lavfi.r128.I"])
+    except (KeyError, ValueError):
+        raise ToolError("measuring loudness: the EBU R128 meter reported nothing") from None
+    return level if math.isfinite(level) else -120.0
+
+
+def _true_peak(metadata: dict[str, str]) -> float:
+    """The true peak over the whole input (the meter reports its running maximum), in dBTP."""
+    try:
+        peak = float(metadata["lavfi.r128.true_peak"])
+    except (KeyError, ValueError):
+        raise ToolError("measuring loudness: the EBU R128 meter reported no true peak") from None
+    return 20 * math.log10(peak) if peak > 0 else -120.0
 
 
 def check(loudness: Loudness, what: str) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
-from ..tools import ffmpeg_exe, run_tool
+from . import avfilter
 
 # A sample this far below full scale counts as silence (-50 dBFS): espeak-ng's quiet breaths
 # and dither stay below it, the onset of any voiced sound is well above.
@@ -33,23 +33,24 @@ class Clip:
 
 
 def read_clip(path: Path, rate: int | None = None) -> Clip:
-    """Read a WAV as mono 16-bit; anything else (stereo, float, other rate) goes through ffmpeg."""
+    """Read a WAV as mono 16-bit; anything else (stereo, float, other rate, another format) is
+    decoded and resampled by FFmpeg in-process (PyAV)."""
     try:
         with wave.open(str(path), "rb") as wav:
             simple = wav.getnchannels() == 1 and wav.getsampwidth() == 2
             if simple and rate in (None, wav.getframerate()):
                 return Clip(_int16(wav.readframes(wav.getnframes())), wav.getframerate())
     except (wave.Error, EOFError):
-        pass  # not plain PCM: let ffmpeg decode it
+        pass  # not plain PCM: let FFmpeg decode it
     except OSError as exc:
         raise ToolError(f"cannot read synthesized audio {path.name}: {exc.strerror}") from None
     target = rate or 24000
-    proc = run_tool(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-ac", "1", "-ar", str(target),
-         "-f", "s16le", "-c:a", "pcm_s16le", "-"],
-        what=f"decoding synthesized audio {path.name}",
-    )
-    return Clip(_int16(proc.stdout), target)
+    what = f"decoding synthesized audio {path.name}"
+    decoded = avfilter.run(
+        avfilter.decoded(path, what),
+        [("aresample", str(target)), ("aformat", "sample_fmts=s16:channel_layouts=mono")],
+        what=what)
+    return Clip(_int16(avfilter.pcm16(decoded.frames)), target)
 
 
 def _int16(data: bytes) -> array.array:
