@@ -13,7 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from action_runner import (
+    PIPER_SHORT_REEL_CONFIG,
     SHORT_REEL_CONFIG,
     ActionEnv,
     bare_repo,
@@ -71,7 +73,8 @@ def show(bare: Path, ref: str, path: str, dest: Path) -> Path:
 
 def test_repository_storage_commits_the_reel_and_reruns_commit_nothing(tmp_path: Path) -> None:
     blog = bare_repo(tmp_path / "blog.git")
-    runner = ActionEnv(tmp_path / "runner", config=SHORT_REEL_CONFIG)
+    # The Action's defaults (repository storage, the Piper voice): the others use espeak-ng.
+    runner = ActionEnv(tmp_path / "runner", config=PIPER_SHORT_REEL_CONFIG)
     inputs = {"blog-remote-url": f"file://{blog}", "create-site": "true"}
     run = runner.run(release_event(tag="v1.0.0"), inputs=inputs)
     assert run.returncode == 0, run.log
@@ -132,8 +135,7 @@ def test_a_reel_over_the_size_limit_is_never_committed(tmp_path: Path,
     blog = github.repos["acme/blog"].bare
     seed_branch(blog, "main", {"_config.yml": "title: Blog\n", "_layouts/post.html": "x\n"})
     facts = collect_facts(event=github.event_for("acme/tool", "v1.0.0"))
-    config = parse_config({"reel": {"min_duration": 5, "max_duration": 30,
-                                    "preset": "ultrafast"}, "voice": {"rate": 300}})
+    config = parse_config(yaml.safe_load(SHORT_REEL_CONFIG))
     api = GitHubApi(TOKEN, github.api_url, seconds_between_writes=None)
     plan = plan_release("release", github.event_for("acme/tool", "v1.0.0"), config,
                         parse_request({"blog_remote_url": str(blog), "blog_branch": "main"},

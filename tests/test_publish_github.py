@@ -11,8 +11,11 @@ from githubapi_server import FakeGitHub
 
 from pipeline.errors import InputError, PublishError
 from pipeline.github_api import GitHubApi
+from pipeline.retry import RetryPolicy
 
 TOKEN = "ghp_apiTestToken"
+# The production attempts with short waits: a refused connection is retried, not slept on.
+FAST = RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -88,4 +91,5 @@ def test_bad_token_is_one_clear_line(github: FakeGitHub) -> None:
     with pytest.raises(PublishError, match=r"GitHub rejected the token \(401 Bad credentials\)"):
         GitHubApi("ghp_wrong", github.api_url).repository("acme/tool")
     with pytest.raises(PublishError, match="cannot reach"):
-        GitHubApi(TOKEN, "http://127.0.0.1:9/api/v3", timeout=2).repository("acme/tool")
+        GitHubApi(TOKEN, "http://127.0.0.1:9/api/v3", timeout=2,
+                  retry=FAST).repository("acme/tool")
