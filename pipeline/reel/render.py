@@ -3,14 +3,13 @@
 One path for every reel (the main one and each dubbed one): the timeline is walked frame by
 frame as keys (:mod:`.frames`), each distinct picture is drawn once with Pillow and encoded
 once; with ``reel.frame_rate: variable`` it is held until the next change, with ``constant``
-it is repeated at 30 fps. The soundtrack is encoded by ffmpeg meanwhile, and both are muxed.
+it is repeated at 30 fps. The soundtrack is encoded meanwhile, into the same file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
-import tempfile
 import threading
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from ..structure import Narration, Reel
 from ..voice.timeline import FPS, to_frames
 from .audio import soundtrack
 from .cues import captions
-from .encode import ProgressCallback, VideoWriter, finish_audio, mux, start_audio
+from .encode import ProgressCallback, ReelWriter
 from .frames import Painter, Timeline
 from .motion import slide_motion
 from .spans import slide_spans
@@ -63,22 +62,11 @@ def render_reel(
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        scratch = tempfile.TemporaryDirectory(prefix=".reel-", dir=out.parent)
     except OSError as exc:
         raise InputError(f"cannot write the reel into {out.parent}: {exc.strerror}") from None
-    with scratch as tmp:
-        audio = Path(tmp) / "audio.aac"
-        video = Path(tmp) / "video.mp4"
-        encoder = start_audio(track.args, track.graph, track.output, audio, seconds)
-        try:
-            _encode(timeline, painter, VideoWriter(video, options, SLIDE_SIZE),
-                    constant=options.frame_rate == "constant", progress=progress)
-        except BaseException:
-            encoder.kill()
-            encoder.wait()
-            raise
-        finish_audio(encoder)
-        mux(video, audio, out)
+    writer = ReelWriter(out, options, SLIDE_SIZE, track.frames())
+    _encode(timeline, painter, writer, constant=options.frame_rate == "constant",
+            progress=progress)
     if progress:
         progress(1.0)
     return Reel(video=out, duration=seconds, language=narration.language,
@@ -99,7 +87,7 @@ def plan(slides: list[Path], narration: Narration, options: ReelOptions, brand: 
     return timeline, Painter(scenes, spans, brand, narration.language)
 
 
-def _encode(timeline: Timeline, painter: Painter, writer: VideoWriter, *, constant: bool,
+def _encode(timeline: Timeline, painter: Painter, writer: ReelWriter, *, constant: bool,
             progress: ProgressCallback | None) -> None:
     """Draw in a helper thread (a few frames ahead), encode here."""
     drawn: queue.Queue[tuple[int, av.VideoFrame, bool] | BaseException | None] = queue.Queue(
