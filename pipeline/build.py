@@ -128,6 +128,19 @@ def _art_and_voice(
         return artwork.result(), narration.result()
 
 
+def _start_voice_early(config: Config) -> None:
+    """Piper's server takes ~2 s to start: begin now, so that it overlaps the story and the
+    art. The story's language is not known yet (detecting it may load a model): with
+    ``story.language: auto`` the notes are taken to be in the voice's own language."""
+    voice = config.voice
+    if not config.reel.enabled or voice.recording is not None or voice.backend != "piper":
+        return
+    from .voice.backends.piper import start_early
+
+    wanted = config.story.language
+    start_early(voice, None if wanted == "auto" else wanted)
+
+
 def post_link(facts: ReleaseFacts, site: Path | None) -> str | None:
     """The post's absolute URL, when the site says where it is served from."""
     from .site import post_url, read_settings
@@ -157,6 +170,7 @@ def render_release(
     land in; when its ``_config.yml`` names the site's ``url``, the closing card links the
     post, else the release page."""
     progress = progress or quiet()
+    _start_voice_early(config)
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="releasecast-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

@@ -7,6 +7,7 @@ the same sentences.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import shutil
@@ -127,3 +128,71 @@ def test_a_voice_file_that_is_not_there_is_one_clear_error(tmp_path):
         narrate(Story("t", "s", slides=[Slide(SlideKind.TITLE, "t", narration=["Hi there."])]),
                 VoiceOptions(model=str(broken)), tmp_path / "out", min_duration=5)
     assert "\n" not in str(error.value)
+
+
+def test_the_model_is_patched_once_into_the_cache_and_served_from_there(tmp_path, monkeypatch):
+    from pipeline.voice.backends import piper
+
+    monkeypatch.setenv(piper.CACHE_ENV, str(tmp_path / "cache"))
+    voice = piper.voice_file(None)
+    assert voice is not None
+    served, aligned = piper.served_model(voice)
+    assert aligned and served.parent == tmp_path / "cache" and served.suffix == ".onnx"
+    # the copy and its config, nothing half-written beside them
+    assert sorted(p.name for p in served.parent.iterdir()) == [served.name, f"{served.name}.json"]
+    made = served.stat().st_mtime_ns
+    assert piper.served_model(voice) == (served, True)
+    assert served.stat().st_mtime_ns == made, "patched once, then reused"
+    # a model that already has the output is served as it is (and that is remembered)
+    copy = piper.PiperVoiceFile(served, voice.language)
+    assert piper.served_model(copy) == (served, True)
+    assert len(list(served.parent.glob("*.as-is"))) == 1
+    # the server of the patched copy (onnx kept out of it) still times every word
+    backend = PiperBackend(VoiceOptions(model=str(served)))
+    words = backend.synthesize_words(SENTENCES[1], "en", tmp_path / "s.wav")
+    assert [w.text for w in words] == SENTENCES[1].split()
+    assert all(a.end <= b.start + 1e-3 for a, b in itertools.pairwise(words))
+    piper.close_servers()
+
+
+def test_a_server_started_early_is_the_one_that_speaks(tmp_path, monkeypatch):
+    from pipeline.voice.backends import piper
+
+    monkeypatch.setenv(piper.CACHE_ENV, str(tmp_path / "cache"))
+    piper.close_servers()
+    piper.start_early(VoiceOptions(backend="espeak"))
+    piper.start_early(VoiceOptions(), "es")  # the bundled voice speaks English only
+    assert not piper._starting and not piper._servers
+    piper.start_early(VoiceOptions(), None)
+    piper.start_early(VoiceOptions(), "en-US")  # already starting: not a second one
+    assert len(piper._starting) == 1
+    narration = narrate(Story("t", "s", slides=[Slide(SlideKind.TITLE, "t",
+                                                      narration=SENTENCES[:1])]),
+                        VoiceOptions(), tmp_path / "out", min_duration=5)
+    assert narration.cues and not piper._starting
+    (server,) = piper._servers.values()
+    piper.close_servers()
+    assert server.process.poll() is not None, "no server outlives close_servers"
+
+
+def test_a_failed_early_start_is_the_same_one_line_error_and_leaves_no_server(
+        tmp_path, monkeypatch):
+    from pipeline.errors import ToolError
+    from pipeline.voice.backends import piper
+
+    monkeypatch.setenv(piper.CACHE_ENV, str(tmp_path / "cache"))
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    Path(f"{broken}.json").write_text('{"language": {"family": "en"}}')
+    options = VoiceOptions(model=str(broken))
+    story = Story("t", "s", slides=[Slide(SlideKind.TITLE, "t", narration=["Hi there."])])
+    messages = []
+    for early in (False, True):
+        if early:
+            piper.start_early(options, "en")
+        with pytest.raises(ToolError) as error:
+            narrate(story, options, tmp_path / f"out-{early}", min_duration=5)
+        messages.append(str(error.value))
+        assert not piper._starting and not piper._servers
+    assert messages[0] == messages[1] and "\n" not in messages[0]
+    assert "could not load broken.onnx" in messages[0]

