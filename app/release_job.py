@@ -166,7 +166,8 @@ def build_and_publish(
         published = publish_release(
             plan, facts, config, work_dir=work_dir / "publish", auth=auth, api=api,
             youtube=youtube_access(publish, youtube_auth),
-            options=PublishOptions(identity=APP_IDENTITY, setting=SHELL.setting),
+            options=PublishOptions(identity=APP_IDENTITY, setting=SHELL.setting,
+                                   server_url=server),
             progress=progress,
         )
     settings = read_settings(published.site)

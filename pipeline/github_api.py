@@ -107,17 +107,28 @@ class GitHubApi:
             # of them again (PyGithub treats list items as incomplete).
             yield dict(release._rawData)
 
-    def pages_branch(self, full_name: str) -> str | None:
-        """The branch GitHub Pages builds from (legacy Pages builds), or None."""
+    def _pages(self, full_name: str) -> dict[str, Any]:
+        """The repository's GitHub Pages site as the API describes it; empty when there is
+        none, or no permission to ask."""
         from github import GithubException
 
         try:
             repo = self._repo(full_name)
             _, data = repo._requester.requestJsonAndCheck("GET", f"{repo.url}/pages")
         except (GithubException, PublishError):
-            return None  # no Pages site, a workflow-built one, or no permission to ask
-        source = data.get("source") if isinstance(data, dict) else None
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def pages_branch(self, full_name: str) -> str | None:
+        """The branch GitHub Pages builds from (legacy Pages builds), or None."""
+        source = self._pages(full_name).get("source")
         return source.get("branch") if isinstance(source, dict) else None
+
+    def pages_url(self, full_name: str) -> str | None:
+        """Where GitHub Pages serves the repository's site (its ``html_url``: a custom domain
+        or ``https://OWNER.github.io/NAME/``), or None."""
+        url = self._pages(full_name).get("html_url")
+        return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
     def edit_release_body(self, full_name: str, release_id: int,
                           edit: Callable[[str], str]) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from action_runner import (
     FIXTURES,
     ActionEnv,
@@ -23,6 +25,7 @@ from action_runner import (
     release_event,
     tree,
 )
+from githubapi_server import FakeGitHub
 
 BLOG_CONFIG = ('title: Acme releases\nurl: "https://blog.example.org"\nbaseurl: "/news"\n'
                "theme: minima\n")
@@ -274,3 +277,81 @@ def test_github_sample_payloads_as_delivered(runner: ActionEnv, blog: Path, fixt
     assert run.outputs["result"] == result
     if result == "dry-run":
         assert run.kept("post-path") == "_posts/2019-05-15-hello-world-0-0-1.md"
+
+
+# --- create-site: the new site's address ----------------------------------------------------
+
+@pytest.mark.parametrize(("blog_repository", "url", "baseurl"), [
+    ("", "https://codertocat.github.io", "/Hello-World"),  # the released repository
+    ("Codertocat/Codertocat.github.io", "https://codertocat.github.io", ""),  # a user site
+])
+def test_create_site_on_github_com_writes_the_pages_address(
+        tmp_path: Path, blog_repository: str, url: str, baseurl: str) -> None:
+    blog = bare_repo(tmp_path / "empty.git")
+    runner = ActionEnv(tmp_path / "runner")  # GITHUB_SERVER_URL unset: github.com
+    run = runner.run(release_event(), inputs={"blog-remote-url": f"file://{blog}",
+                                              "blog-repository": blog_repository,
+                                              "create-site": "true"})
+    assert run.returncode == 0, run.log
+    settings = yaml.safe_load(git("--git-dir", str(blog), "show", "main:_config.yml"))
+    assert (settings["url"], settings["baseurl"]) == (url, baseurl)
+    assert run.outputs["post-url"] == f"{url}{baseurl}/2024/05/01/hello-world-v1-2-0.html"
+    post = git("--git-dir", str(blog), "show", "main:_posts/2024-05-01-hello-world-v1-2-0.md")
+    assert f"image: {baseurl}/assets/releasecast/hello-world-v1-2-0/social-card.png" in post
+    [note] = [w for w in run.commands("warning") if w.startswith("started a blank")]
+    assert f"served at {url}{baseurl}/ (GitHub Pages' address for a " in note
+
+
+GITHUB_TOKEN = "ghs_CREATESITETOKEN0123456789"
+
+
+@pytest.fixture
+def github(tmp_path: Path) -> Iterator[FakeGitHub]:
+    with FakeGitHub(tmp_path / "github", token=GITHUB_TOKEN) as server:
+        server.add_repo("acme/tool")
+        server.add_repo("acme/blog", pages_branch="main")
+        server.add_repo("acme/unpaged")  # no Pages site, on a server that is not github.com
+        server.add_release("acme/tool", "v1.0.0", body="* feat: a thing (#3)\n")
+        yield server
+
+
+def test_create_site_writes_the_address_github_pages_gives(tmp_path: Path,
+                                                           github: FakeGitHub) -> None:
+    """The Pages API's html_url, on a server whose Pages addresses are not github.io's: the
+    post, its front matter and the release's link all point at the real pages."""
+    runner = ActionEnv(tmp_path / "runner", repository="acme/tool")
+    run = runner.run(github.event_for("acme/tool", "v1.0.0"),
+                     inputs={"github-token": GITHUB_TOKEN, "blog-repository": "acme/blog",
+                             "create-site": "true", "release-link": "true"},
+                     extra_env={"GITHUB_SERVER_URL": github.url,
+                                "GITHUB_API_URL": github.api_url})
+    assert run.returncode == 0, run.log
+    bare = github.repos["acme/blog"].bare
+    settings = yaml.safe_load(git("--git-dir", str(bare), "show", "main:_config.yml"))
+    assert (settings["url"], settings["baseurl"]) == ("https://acme.github.io", "/blog")
+    post_url = "https://acme.github.io/blog/2024/05/01/tool-v1-0-0.html"
+    assert run.outputs["post-url"] == post_url
+    assert f"[read it]({post_url})" in github.repos["acme/tool"].releases[0]["body"]
+    assert "(GitHub Pages' settings)" in run.summary
+
+
+def test_create_site_where_the_address_is_unknown_keeps_the_placeholder_and_says_so(
+        tmp_path: Path, github: FakeGitHub) -> None:
+    runner = ActionEnv(tmp_path / "runner", repository="acme/tool")
+    run = runner.run(github.event_for("acme/tool", "v1.0.0"),
+                     inputs={"github-token": GITHUB_TOKEN, "blog-repository": "acme/unpaged",
+                             "create-site": "true", "release-link": "true"},
+                     extra_env={"GITHUB_SERVER_URL": github.url,
+                                "GITHUB_API_URL": github.api_url})
+    assert run.returncode == 0, run.log
+    bare = github.repos["acme/unpaged"].bare
+    settings = yaml.safe_load(git("--git-dir", str(bare), "show", "main:_config.yml"))
+    assert settings["url"] == "https://example.invalid"
+    warnings = run.commands("warning")
+    assert any("with a placeholder `url`: GitHub did not say where acme/unpaged is served; "
+               "set `url` and `baseurl`" in w for w in warnings), warnings
+    # Nothing links to the placeholder: the release's notes are left alone.
+    assert github.repos["acme/tool"].releases[0]["body"] == "* feat: a thing (#3)\n"
+    assert not [r for r in github.requests if r[0] == "PATCH"]
+    assert any(w.startswith("release link: the site's _config.yml sets no `url` (or a "
+                            "placeholder)") for w in warnings), warnings

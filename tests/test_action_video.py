@@ -80,7 +80,9 @@ def test_repository_storage_commits_the_reel_and_reruns_commit_nothing(tmp_path:
     assert run.returncode == 0, run.log
     video = run.kept("video-path")
     assert video == "assets/releasecast/hello-world-v1-0-0/reel.mp4" and video in tree(blog)
-    assert run.outputs["video-url"] == "/assets/releasecast/hello-world-v1-0-0/reel.mp4"
+    # The new site is served at https://codertocat.github.io/Hello-World (create-site).
+    assert run.outputs["video-url"] == \
+        "/Hello-World/assets/releasecast/hello-world-v1-0-0/reel.mp4"
     assert_vertical_h264(show(blog, "main", video, tmp_path / "reel.mp4"))
     post = git("--git-dir", str(blog), "show", f"main:{run.kept('post-path')}")
     assert f'src="{run.outputs["video-url"]}"' in video_block(post)

@@ -23,7 +23,7 @@ from ..release_link import with_links
 from ..retry import RetryPolicy
 from ..site import VideoPlacement, check_site, post_url, posts_for, read_settings
 from ..site.post import post_filename, read_front_matter
-from ..site.scaffold import create_site
+from ..site.scaffold import create_site, is_placeholder, pages_address
 from ..site.slug import release_slug
 from ..structure import ReleaseFacts
 from ..youtube import YouTubeVideo
@@ -42,6 +42,9 @@ class PublishOptions:
     push_retry: RetryPolicy = PUSH_RETRY
     identity: GitIdentity = ACTIONS_BOT
     setting: Callable[[str], str] = str  # a request field -> its name in the caller's terms
+    # The GitHub server the blog repository is on: on github.com a new site's Pages address
+    # is known without asking (create_site).
+    server_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def publish_release(
                          f"{target.repository}; a pull request needs a branch to merge into")
     site = checkout.path / target.site_path
     with progress.stage("check", "check the blog"):
-        created_site = _require_site(site, plan, config, options.setting, note)
+        created_site = _require_site(site, plan, config, options, api, note)
         fingerprint = inputs_fingerprint(facts, config, _placement(plan, site))
         unchanged = _unchanged(site, config, facts, plan, fingerprint)
     if unchanged is not None:
@@ -171,10 +174,11 @@ def publish_release(
     return published
 
 
-def _require_site(site: Path, plan: Plan, config: Config, setting: Callable[[str], str],
-                  note: Callable[[str], None]) -> bool:
+def _require_site(site: Path, plan: Plan, config: Config, options: PublishOptions,
+                  api: GitHubApi | None, note: Callable[[str], None]) -> bool:
     """A post only goes into a Jekyll site: a mistyped site path must not commit a stray
     folder to the blog's branch. Returns whether a blank site was started."""
+    setting = options.setting
     check_site(site)
     created = False
     if not (site / "_config.yml").is_file() and (plan.require_site or plan.create_site):
@@ -185,10 +189,8 @@ def _require_site(site: Path, plan: Plan, config: Config, setting: Callable[[str
                 f"not a Jekyll site (no {_repo_path(where, '_config.yml')}): fix the path, commit "
                 f"a site there first (`jekyll new --blank {where}`), or set "
                 f"{setting('create_site')} to true to start a blank one")
-        create_site(site)
+        _start_site(site, plan, options, api, note)
         created = True
-        note(f"started a blank Jekyll site in '{plan.blog.site_path}' "
-             f"({setting('create_site')})")
     layout = config.output.layout
     if not layout or not (site / "_config.yml").is_file() or \
             (site / "_layouts" / f"{layout}.html").is_file():
@@ -200,6 +202,26 @@ def _require_site(site: Path, plan: Plan, config: Config, setting: Callable[[str
          f"render as bare text; add `theme: minima` to _config.yml or a _layouts/{layout}.html "
          "(or set output.layout in .github/releasecast.yml)")
     return created
+
+
+def _start_site(site: Path, plan: Plan, options: PublishOptions, api: GitHubApi | None,
+                note: Callable[[str], None]) -> None:
+    """A blank site that knows where it will be served, so the post, its closing card and
+    the release's link point at the real pages."""
+    repository = plan.blog.repository
+    address = pages_address(
+        repository, pages_url=api.pages_url(repository) if api is not None else None,
+        server_url=options.server_url) if repository else None
+    create_site(site, address=address)
+    started = (f"started a blank Jekyll site in '{plan.blog.site_path}' "
+               f"({options.setting('create_site')})")
+    if address is not None:
+        note(f"{started}, served at {address} ({address.source}); if it is served elsewhere, "
+             "change `url` and `baseurl` in its _config.yml")
+    else:
+        note(f"{started} with a placeholder `url`: GitHub did not say where "
+             f"{repository or 'the blog'} is served; set `url` and `baseurl` in its "
+             "_config.yml so the post, its closing card and the release can link to it")
 
 
 def _placement(plan: Plan, site: Path) -> dict[str, object]:
@@ -261,9 +283,10 @@ def _after_publish(plan: Plan, published: Published, api: GitHubApi | None,
     if plan.release_link and plan.blog.mode == "pull-request":
         note("release link: not added in pull-request mode (the post is not live until the "
              "pull request is merged)")
-    elif plan.release_link and not published.post_url.startswith(("https://", "http://")):
-        note("release link: the site's _config.yml sets no `url`, so the post has no absolute "
-             "address to link from the release; set `url: https://...` there")
+    elif plan.release_link and (is_placeholder(read_settings(published.site).url)
+                                or not published.post_url.startswith(("https://", "http://"))):
+        note("release link: the site's _config.yml sets no `url` (or a placeholder), so the "
+             "post has no address to link from the release; set `url: https://...` there")
     elif plan.release_link and repository and release.get("id"):
         settings = read_settings(published.site)
         video = published.video_url

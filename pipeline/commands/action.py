@@ -361,8 +361,8 @@ def _run(cmd: Commands, ctx: RunnerContext, inputs: Inputs, env: Mapping[str, st
         with cmd.group(f"releasecast: {facts.repository.full_name} {facts.tag}"):
             published = publish_release(
                 planned, facts, config, work_dir=work, auth=auth, api=api, youtube=youtube,
-                options=PublishOptions(setting=SHELL.setting), progress=Progress(),
-                warn=warn,
+                options=PublishOptions(setting=SHELL.setting, server_url=ctx.server_url),
+                progress=Progress(), warn=warn,
             )
         kept = output.keep(published, _blog_root(published.site, planned.blog.site_path))
         write_outputs(ctx.output_file, {
