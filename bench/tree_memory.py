@@ -17,6 +17,7 @@ the CPU of the descendants still there when the job ends.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -74,11 +75,18 @@ def _cmdline(pid: int) -> bytes:
 
 
 def _name(pid: int, status: dict[str, str]) -> str:
-    """The program's name; for ``python -m MODULE``, the module (the Piper server)."""
-    args = _cmdline(pid).split(b"\0")
-    if b"-m" in args[:-1]:
-        return args[args.index(b"-m") + 1].decode(errors="replace")
-    return status.get("Name", "?").strip()
+    """The program's file name (``comm`` is cut at 15 characters); for Python, the module it
+    runs (``-m MODULE``, or the dotted name a ``-c`` snippet runs: the Piper server)."""
+    args = [arg.decode(errors="replace") for arg in _cmdline(pid).split(b"\0") if arg]
+    if not args:
+        return status.get("Name", "?").strip()
+    program = Path(args[0]).name
+    if program.startswith("python") and len(args) > 2 and args[1] in ("-m", "-c"):
+        if args[1] == "-m":
+            return args[2]
+        module = re.search(r"['\"]([A-Za-z_]\w*(?:\.\w+)+)['\"]", args[2])
+        return module.group(1) if module else f"{program} -c"
+    return program
 
 
 class TreeMemory:
