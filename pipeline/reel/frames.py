@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import av
+import numpy as np
 from PIL import Image
 
 from ..art import SLIDE_SIZE, Scene, caption_strip
 from ..art.scene import REST, Box
 from ..config import Brand
 from .cues import Caption
-from .encode import Canvas
+from .encode import Canvas, to_yuv
 from .motion import SlideMotion
 from .spans import SlideSpan
 
@@ -99,6 +100,8 @@ class Painter:
                  language: str) -> None:
         self.scenes, self.spans, self.brand, self.language = scenes, spans, brand, language
         self._slide: Callable[[View], Image.Image] = lru_cache(maxsize=4)(self._draw_slide)
+        self._yuv: Callable[[View], np.ndarray] = lru_cache(maxsize=4)(
+            lambda view: to_yuv(self._slide(view)))
         self._strips: dict[tuple[int, Caption], tuple[Image.Image, tuple[int, int]] | None] = {}
         self.canvas = Canvas(SLIDE_SIZE)
         self._shown: FrameKey | None = None
@@ -127,6 +130,29 @@ class Painter:
         return image
 
     def _whole(self, key: FrameKey) -> None:
+        if key.view.zoom >= 0 or (key.incoming is not None and key.incoming.zoom >= 0):
+            self._whole_zoomed(key)
+            return
+        # A still slide's 4:2:0 picture is kept: a crossfade mixes the two slides' (the
+        # same as mixing their colours, the conversion is linear) instead of converting
+        # every step whole; only the caption's box is converted.
+        if key.incoming is None:
+            self.canvas.place(self._yuv(key.view))
+        else:
+            self.canvas.blend(self._yuv(key.view), self._yuv(key.incoming), key.fade)
+        scene = self.scenes[key.view.slide]
+        strip = None if key.caption is None else self._strip(key.view, scene.base, key.caption)
+        if strip is None:
+            return
+        picture, (left, top) = strip
+        box = _even((left, top, left + picture.width, top + picture.height))
+        region = self._slide(key.view).crop(box)
+        if key.incoming is not None:
+            region = Image.blend(region, self._slide(key.incoming).crop(box), key.fade)
+        region.paste(picture, (left - box[0], top - box[1]))
+        self.canvas.update(region, box[0], box[1])
+
+    def _whole_zoomed(self, key: FrameKey) -> None:
         image = self._slide(key.view)
         if key.incoming is not None:
             image = Image.blend(image, self._slide(key.incoming), key.fade)
