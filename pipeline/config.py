@@ -75,7 +75,7 @@ class ReelOptions(_Section):
     crf: Annotated[int, Field(ge=0, le=51)] = 23
     preset: Literal[
         "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
-    ] = "veryfast"
+    ] = "superfast"
 
     @field_validator("captions", mode="before")
     @classmethod
