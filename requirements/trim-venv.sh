@@ -30,9 +30,17 @@ EOF
 find "$site/googleapiclient/discovery_cache/documents" -type f ! -name youtube.v3.json -delete
 
 # Piper's Hebrew diacritizer (21 MiB) and Arabic tashkeel model (5 MiB) run only for Hebrew and
-# Arabic voices; the image's one voice is English (a user's own voice is a download, and Hebrew
-# or Arabic narration falls back to espeak-ng, docs/action.md). The modules stay importable.
+# Arabic Piper voices; the image's one voice is English (others are a download of the user's)
+# and its Hebrew or Arabic narration is espeak-ng's. A Hebrew or Arabic Piper voice needs the
+# image built without this line (docs/action.md). The modules stay importable.
 rm -f "$site/piper/hebrew/nakdimon.onnx" "$site/piper/tashkeel/model.onnx"
 
-# Test suites inside the wheels (numpy's, fontTools', ...): nothing imports them at run time.
+# Code the action never imports: the wheels' test suites; onnxruntime's model tools
+# (transformers, quantization, tools: 9 MiB; Piper only runs an InferenceSession); numpy's f2py
+# and distutils (3 MiB, for building Fortran/C extensions).
 find "$site" -depth -type d -name tests -path "$site/*/tests" -exec rm -rf {} +
+rm -rf "$site"/onnxruntime/{transformers,quantization,tools} "$site"/numpy/{f2py,distutils}
+
+# fontTools' Cython accelerators (12 MiB) speed up outline and feature-file maths; releasecast
+# only reads cmaps (pipeline/art/fonts.py), and each module's pure-Python twin stays beside it.
+find "$site/fontTools" -name '*.so' -delete

@@ -161,7 +161,25 @@ def test_dpkg_filters_follow_dpkg_semantics() -> None:
     assert excluded("/usr/lib/aarch64-linux-gnu/dri/swrast_dri.so")
     assert excluded("/usr/share/fonts/truetype/lato/Lato-Thin.ttf")
     assert not excluded("/usr/share/fonts/truetype/lato/Lato-Bold.ttf")
+    assert excluded("/usr/lib/x86_64-linux-gnu/gconv/ISO8859-2.so")
+    assert not excluded("/usr/lib/x86_64-linux-gnu/gconv/gconv-modules")
+    for kept in ("/usr/bin/git", "/usr/lib/git-core/git", "/usr/lib/git-core/git-remote-http",
+                 "/usr/lib/git-core/git-sh-i18n--envsubst"):
+        assert not excluded(kept), kept
     assert "COPY requirements/dpkg-excludes.cfg /etc/dpkg/dpkg.cfg.d/" in DOCKERFILE
+
+
+def test_the_git_programs_left_out_are_no_command_releasecast_runs() -> None:
+    programs = [Path(pattern).name for kind, pattern in dpkg_filters()
+                if kind == "path-exclude" and ("/git" in pattern or pattern.endswith("/scalar"))]
+    assert len(programs) >= 5
+    sources = "\n".join(path.read_text() for folder in ("pipeline", "app")
+                        for path in (ROOT / folder).rglob("*.py"))
+    for program in programs:
+        command = program.removeprefix("git-")
+        assert f'"{command}"' not in sources, f"releasecast runs git {command}"
+        assert Path("/usr/lib/git-core", program).exists() or Path("/usr/bin", program).exists(), \
+            f"{program}: no such git program here (stale exclusion)"
 
 
 def test_no_font_the_cards_use_is_left_out() -> None:
@@ -276,7 +294,8 @@ def test_trim_venv_patches_the_voice_so_piper_times_words_without_onnx(
     for name in ("youtube.v3.json", "drive.v3.json"):
         (documents / name).write_text("{}")
     for relative in ("piper/hebrew/nakdimon.onnx", "piper/hebrew/hebrew_ipa.py",
-                     "numpy/_core/tests/test_x.py"):
+                     "numpy/_core/tests/test_x.py", "numpy/f2py/__init__.py",
+                     "fontTools/misc/bezierTools.py", "fontTools/misc/bezierTools.so"):
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_text("")
     proc = subprocess.run(["bash", ROOT / "requirements/trim-venv.sh", venv, tmp_path],
@@ -285,12 +304,14 @@ def test_trim_venv_patches_the_voice_so_piper_times_words_without_onnx(
     assert sorted(p.name for p in documents.iterdir()) == ["youtube.v3.json"]
     assert (site / "piper/hebrew/hebrew_ipa.py").is_file()
     assert not (site / "piper/hebrew/nakdimon.onnx").exists()
-    assert not (site / "numpy/_core/tests").exists()
+    assert not (site / "numpy/_core/tests").exists() and not (site / "numpy/f2py").exists()
+    assert [p.name for p in (site / "fontTools/misc").iterdir()] == ["bezierTools.py"]
 
     blocked = tmp_path / "no-onnx/onnx"
     blocked.mkdir(parents=True)
     (blocked / "__init__.py").write_text("raise ImportError('the image has no onnx')\n")
     monkeypatch.setenv("PYTHONPATH", str(blocked.parent))
+    monkeypatch.setenv(backend.CACHE_ENV, str(tmp_path / "cache"))  # no copy patched earlier
     sentence = "Timed words from the image."
     try:
         patched = backend.PiperBackend(VoiceOptions(model=str(data / original.name)))
