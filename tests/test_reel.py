@@ -509,6 +509,25 @@ def test_any_image_can_be_a_slide(tmp_path, narration, slides):
                            (0, 0, W, H)) < 3
 
 
+@pytest.mark.slow
+def test_the_reel_runs_no_program(tmp_path, narration, slides, monkeypatch):
+    """Video, soundtrack and mux all happen in this process (PyAV's own FFmpeg): the Action's
+    image needs no ffmpeg package for the reel."""
+    started: list[list[str]] = []
+
+    def refuse(self, args, *rest, **options):
+        started.append(list(args))
+        raise OSError(f"no program may run: {args[0]}")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    reel = render_reel(slides, narration, ReelOptions(preset="ultrafast"), tmp_path / "reel.mp4")
+    monkeypatch.undo()
+    assert started == []
+    _, video, audio = streams(reel.video)
+    assert video["codec_name"] == "h264" and audio["codec_name"] == "aac"
+    assert float(audio["duration"]) == pytest.approx(narration.duration, abs=1 / FPS)
+
+
 def test_slide_count_must_match_the_narration(work, narration, slides):
     with pytest.raises(InputError, match="2 slide images but the narration times 3"):
         render_reel(slides[:2], narration, ReelOptions(), work / "bad.mp4")

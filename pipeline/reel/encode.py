@@ -16,6 +16,7 @@ Settings follow YouTube's recommended upload encoding where they apply: H.264 Hi
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import os
@@ -49,8 +50,7 @@ X264_PARAMS = f"bframes=0:keyint={KEYFRAME_INTERVAL}:open-gop=0"
 # for a 40 s reel); at 160 kb/s narration and music sound the same.
 AAC_OPTIONS = {"profile": "aac_low", "aac_coder": "fast"}
 CONTAINER_OPTIONS = {"movflags": "+faststart", "use_editlist": "0"}
-# How far the soundtrack is muxed ahead of the pictures: the file stays interleaved (a player
-# reading it front to back needs little of either buffered) and few packets wait in memory.
+# How far the soundtrack is muxed ahead of the pictures written so far.
 _AUDIO_LEAD = 1.0
 
 
@@ -77,13 +77,15 @@ def container_args() -> list[str]:
 
 class ReelWriter:
     """The reel's MP4: ``write(frame, number)`` for each picture that differs from the one
-    before (each is shown until the next one's number), while a helper thread encodes the
-    soundtrack beside it; ``close()`` finishes the file and moves it to ``out``."""
+    before (each is shown until the next one's number); a helper thread encodes the
+    soundtrack from the start (it needs no picture), and the frame loop muxes its packets
+    beside the pictures; ``close()`` finishes the file and moves it to ``out``."""
 
     def __init__(self, out: Path, options: ReelOptions, size: tuple[int, int],
                  soundtrack: Iterator[AudioFrame]) -> None:
         self._out = out
         self._partial = out.with_name(f".{out.name}.partial")
+        self._helper: threading.Thread | None = None
         try:
             self._container = av.open(str(self._partial), "w", format="mp4",
                                       options=CONTAINER_OPTIONS)
@@ -99,8 +101,9 @@ class ReelWriter:
             self.abort()
             raise
         self.frames = 0
-        self._muxing = threading.Condition()
-        self._shown_until = 0.0  # seconds of pictures written so far
+        # Encoded audio waiting to be muxed (a 60 s soundtrack is ~1.2 MB): the helper only
+        # appends, the frame loop only takes from the left, which a deque allows unlocked.
+        self._packets: collections.deque[av.Packet] = collections.deque()
         self._stop = False
         self._failed: BaseException | None = None
         self._helper = threading.Thread(target=self._encode_audio, args=(soundtrack,),
@@ -125,30 +128,25 @@ class ReelWriter:
 
     def write(self, frame: av.VideoFrame, number: int, *, keyframe: bool = False) -> None:
         """Encode ``frame`` (a :meth:`Canvas.frame`) to be shown from frame ``number`` on."""
+        if self._failed is not None:
+            raise self._failed
         frame.pts = number
         frame.time_base = TIME_BASE
         if keyframe:
             frame.pict_type = av.video.frame.PictureType.I
-        packets = self._video.encode(frame)
-        with self._muxing:
-            if self._failed is not None:
-                raise self._failed
-            for packet in packets:
-                self._container.mux(packet)
-            self._shown_until = number / FPS
-            self._muxing.notify()
+        for packet in self._video.encode(frame):
+            self._container.mux(packet)
+        self._mux_audio(until=number / FPS + _AUDIO_LEAD)
         self.frames += 1
 
     def close(self) -> None:
-        packets = self._video.encode(None)
-        with self._muxing:
-            for packet in packets:
-                self._container.mux(packet)
-            self._shown_until = float("inf")
-            self._muxing.notify()
-        self._helper.join()
+        for packet in self._video.encode(None):
+            self._container.mux(packet)
+        if self._helper is not None:
+            self._helper.join()
         if self._failed is not None:
             raise self._failed
+        self._mux_audio(until=float("inf"))
         try:
             self._container.close()
             os.replace(self._partial, self._out)
@@ -158,15 +156,19 @@ class ReelWriter:
             self._partial.unlink(missing_ok=True)
 
     def abort(self) -> None:
-        helper = getattr(self, "_helper", None)
-        if helper is not None:
-            with self._muxing:
-                self._stop = True
-                self._muxing.notify()
-            helper.join()
+        self._stop = True
+        if self._helper is not None:
+            self._helper.join()
         with contextlib.suppress(av.FFmpegError, OSError):
             self._container.close()
         self._partial.unlink(missing_ok=True)
+
+    def _mux_audio(self, *, until: float) -> None:
+        """The soundtrack's packets up to ``until`` seconds, interleaved with the pictures
+        (a player reading the file front to back needs little of either buffered)."""
+        packets = self._packets
+        while packets and float(packets[0].pts * packets[0].time_base) <= until:
+            self._container.mux(packets.popleft())
 
     def _encode_audio(self, soundtrack: Iterator[AudioFrame]) -> None:
         samples = 0
@@ -177,21 +179,13 @@ class ReelWriter:
                 if frame is not None:
                     frame.pts, frame.time_base = samples, Fraction(1, SAMPLE_RATE)
                     samples += frame.samples
-                packets = self._audio.encode(frame)
-                with self._muxing:
-                    for packet in packets:
-                        # timed from 0: the priming samples are part of the soundtrack
-                        packet.pts = packet.dts = packet.pts + AAC_PRIMING
-                        at = float(packet.pts * packet.time_base)
-                        while not self._stop and at > self._shown_until + _AUDIO_LEAD:
-                            self._muxing.wait()
-                        if self._stop:
-                            return
-                        self._container.mux(packet)
+                for packet in self._audio.encode(frame):
+                    # timed from 0: the priming samples are part of the soundtrack
+                    packet.pts = packet.dts = packet.pts + AAC_PRIMING
+                    self._packets.append(packet)
         except BaseException as exc:  # raised by the frame loop at its next write, or close
-            with self._muxing:
-                self._failed = exc if isinstance(exc, ToolError) else ToolError(
-                    f"encoding the reel's audio failed: {exc}")
+            self._failed = exc if isinstance(exc, ToolError) else ToolError(
+                f"encoding the reel's audio failed: {exc}")
         finally:
             close = getattr(soundtrack, "close", None)
             if close is not None:

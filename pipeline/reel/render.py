@@ -58,13 +58,17 @@ def render_reel(
         raise InputError(f"narration audio not found: {narration.audio}")
     seconds = to_frames(narration.duration) / FPS
     track = soundtrack(narration.audio, options, seconds)
-    timeline, painter = plan(slides, narration, options, brand or Brand())
-
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot write the reel into {out.parent}: {exc.strerror}") from None
+    # The soundtrack is encoded from now on, while the slides' scenes are loaded
     writer = ReelWriter(out, options, SLIDE_SIZE, track.frames())
+    try:
+        timeline, painter = plan(slides, narration, options, brand or Brand())
+    except BaseException:
+        writer.abort()
+        raise
     _encode(timeline, painter, writer, constant=options.frame_rate == "constant",
             progress=progress)
     if progress:
