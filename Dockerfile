@@ -3,11 +3,12 @@
 # names that image, so a workflow pulls it instead of building it. docs/action.md ("The image")
 # says how big it is, how that was measured, and how to build it from this file instead.
 #
-# One Python, one ffmpeg, one espeak-ng: Debian's (scripts/install-system-deps.sh, the list the
-# README and CI use). The Python dependencies are the pinned, hashed set in
-# requirements/action.txt (requirements/compile.sh makes it), installed without resolving
-# anything. The build stage has pip and the build backend; the final stage gets only the
-# finished virtual environment.
+# One Python and one espeak-ng: Debian's (scripts/install-system-deps.sh, the list the README
+# and CI use). One FFmpeg: PyAV's, the libraries its wheel bundles (the reel and the voice's
+# audio are encoded and filtered in-process; the image has no ffmpeg program). The Python
+# dependencies are the pinned, hashed set in requirements/action.txt (requirements/compile.sh
+# makes it), installed without resolving anything. The build stage has pip and the build
+# backend; the final stage gets only the finished virtual environment.
 
 FROM debian:bookworm-slim AS build
 

@@ -3,12 +3,12 @@
 # commands, .ci/run and the Dockerfile, so all three install exactly the same thing.
 #   scripts/install-system-deps.sh          runtime: ffmpeg, espeak-ng, fonts, git
 #   scripts/install-system-deps.sh --test   plus what the test suite runs for real
-#   scripts/install-system-deps.sh --image  the Action's image: runtime with Debian's Python
-#                                           and without python3-venv (nothing is built there)
+#   scripts/install-system-deps.sh --image  the Action's image: runtime with Debian's Python,
+#                                           without python3-venv (nothing is built there) and
+#                                           without ffmpeg (PyAV's FFmpeg does audio and video)
 set -euo pipefail
 
 runtime=(
-  ffmpeg            # reel render, loudness, ffprobe
   espeak-ng         # offline narration voice
   git
   fonts-lato        # the Latin face the cards and slides are designed around
@@ -34,6 +34,7 @@ testing=(
 
 host=(
   python3-venv      # `python3 -m venv` on a Debian-packaged Python (scripts/setup-venv.sh)
+  ffmpeg            # ffprobe/ffmpeg: tests and the bench check reels; whisper decodes with it
 )
 
 pkgs=("${runtime[@]}")

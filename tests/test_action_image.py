@@ -190,7 +190,17 @@ def test_no_font_the_cards_use_is_left_out() -> None:
         assert not excluded(f"/usr/share/fonts/{relative}"), relative
 
 
-@pytest.mark.parametrize("program", ["ffmpeg", "ffprobe", "git", "espeak-ng", "lt-proc",
+def test_the_image_installs_no_ffmpeg_program() -> None:
+    """PyAV's bundled FFmpeg is the image's one: nothing releasecast runs calls the program."""
+    script = (ROOT / "scripts/install-system-deps.sh").read_text()
+    runtime = re.search(r"^runtime=\((.*?)^\)", script, re.S | re.M)[1]
+    assert "ffmpeg" not in re.sub(r"#.*", "", runtime)
+    sources = "\n".join(path.read_text() for folder in ("pipeline", "app")
+                        for path in (ROOT / folder).rglob("*.py") if path.name != "tools.py")
+    assert not re.search(r"ffmpeg_exe|ffprobe_exe|\btools import|[\"']ff(mpeg|probe)[\"']", sources)
+
+
+@pytest.mark.parametrize("program", ["git", "espeak-ng", "lt-proc",
                                      "/usr/lib/git-core/git-remote-http"])
 def test_no_library_the_programs_load_is_left_out(program: str) -> None:
     """ldd resolves every shared library a program needs at start (Debian's packages here are
