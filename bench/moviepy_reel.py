@@ -22,7 +22,11 @@ shows them:
 * all of it in one ``CompositeVideoClip`` over a black ``bg_color`` (an opaque background:
   without it moviepy also composes a transparency mask for every frame, which it documents as
   slower), ``with_audio(AudioFileClip(narration))``, ``write_videofile`` with libx264 at the
-  reel's preset and crf, AAC at 48 kHz, yuv420p, H.264 High, ``+faststart``.
+  reel's preset and crf, AAC at 48 kHz, yuv420p, H.264 High, ``+faststart`` (through
+  moviepy's ffmpeg, the binary ``imageio-ffmpeg`` bundles).
+
+moviepy draws and pipes every frame; each frame blits the clips playing then with Pillow, and
+a clip with a fade has a mask, which makes moviepy alpha-composite the whole frame.
 
 Differences from the reel, all within a burst of frames: moviepy fades linearly and
 continuously where the reel eases (entries) or steps (crossfades, 15 steps a second); an item
