@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 from av.audio.frame import AudioFrame
@@ -100,6 +101,17 @@ def run(frames: Iterable[AudioFrame], chain: Chain, *, what: str, keep: bool = T
         if close is not None:  # a decoder stopped early closes its file now
             close()
     return result
+
+
+def mono_float(path: Path, rate: int, what: str) -> Any:
+    """``path``'s first audio stream as one numpy float32 array, mono at ``rate`` (numpy is
+    imported here only: the scorers and Whisper that want arrays bring it)."""
+    import numpy as np
+
+    mono = run(decoded(path, what),
+               [("aresample", str(rate)), ("aformat", "sample_fmts=flt:channel_layouts=mono")],
+               what=what)
+    return np.concatenate([f.to_ndarray().reshape(-1) for f in mono.frames]).astype(np.float32)
 
 
 def write_wav(path: Path, frames: list[AudioFrame]) -> None:

@@ -33,13 +33,7 @@ def score(path: Path) -> Scores:
         from speechmos import dnsmos
     except ImportError:
         raise ToolError("DNSMOS needs the dev extra: pip install 'releasecast[dev]'") from None
-    what = f"decoding {path.name}"
-    decoded = avfilter.run(
-        avfilter.decoded(path, what),
-        [("aresample", str(RATE)), ("aformat", "sample_fmts=flt:channel_layouts=mono")],
-        what=what)
-    audio = np.concatenate([f.to_ndarray().reshape(-1) for f in decoded.frames]
-                           ).astype(np.float64)
+    audio = avfilter.mono_float(path, RATE, f"decoding {path.name}").astype(np.float64)
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if peak <= 0:
         raise ToolError(f"{path.name} is silent: nothing to score")

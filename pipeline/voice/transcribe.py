@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, InputError
 from ..structure import Cue, Narration, SlideTiming, Story
-from . import loudness
+from . import avfilter, loudness
 from .captions import recut, subrip, webvtt, write_text_atomically
 from .pcm import read_clip, write_wav
 from .timeline import FPS, crossfade_frames, to_frames
@@ -56,6 +56,8 @@ def load_whisper(model: str):
             from None
 
 
+# Whisper's models hear 16 kHz mono.
+WHISPER_RATE = 16000
 # whisper's own schedule: greedy first, sampling at rising temperatures when a window's
 # decoding looks like a loop or a hallucination
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -68,8 +70,10 @@ def transcribe(recording: Path, *, model: str = DEFAULT_MODEL, language: str | N
     if not recording.is_file():
         raise InputError(f"narration recording not found: {recording}")
     whisper_model = load_whisper(model)
+    # Decoded here (PyAV), not by Whisper, which would run the ffmpeg program for it.
+    audio = avfilter.mono_float(recording, WHISPER_RATE, f"decoding {recording.name}")
     result = whisper_model.transcribe(
-        str(recording), language=language, fp16=False, verbose=None, temperature=temperature,
+        audio, language=language, fp16=False, verbose=None, temperature=temperature,
         condition_on_previous_text=False,  # a hallucination must not feed the next window
     )
     segments = [Segment(float(s["start"]), float(s["end"]), " ".join(s["text"].split()))
