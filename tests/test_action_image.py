@@ -157,8 +157,8 @@ def excluded(path: str) -> bool:
 
 def test_dpkg_filters_follow_dpkg_semantics() -> None:
     assert dpkg_filters(), "the Dockerfile copies a filter file that has filters"
-    assert excluded("/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1")
-    assert excluded("/usr/lib/aarch64-linux-gnu/dri/swrast_dri.so")
+    assert excluded("/usr/share/perl/5.36/File/Copy.pm")
+    assert excluded("/usr/lib/git-core/git-daemon")
     assert excluded("/usr/share/fonts/truetype/lato/Lato-Thin.ttf")
     assert not excluded("/usr/share/fonts/truetype/lato/Lato-Bold.ttf")
     assert excluded("/usr/lib/x86_64-linux-gnu/gconv/ISO8859-2.so")
