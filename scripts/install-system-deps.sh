@@ -34,7 +34,7 @@ testing=(
 
 host=(
   python3-venv      # `python3 -m venv` on a Debian-packaged Python (scripts/setup-venv.sh)
-  ffmpeg            # ffprobe/ffmpeg: tests and the bench check reels; whisper decodes with it
+  ffmpeg            # ffprobe/ffmpeg: the tests and the bench check reels with them
 )
 
 pkgs=("${runtime[@]}")
