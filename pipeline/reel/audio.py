@@ -40,8 +40,10 @@ class Soundtrack:
         """The soundtrack in AAC_FRAME-sample frames (checked now: a file that cannot be
         read is one clear error here, before any frame is drawn)."""
         voice = _Input(self.narration)
-        music = _Input(self.music, loop=True) if self.music is not None else None
+        music = None
         try:
+            if self.music is not None:
+                music = _Input(self.music, loop=True)
             graph, sources = self._graph(voice, music)
         except BaseException as exc:
             voice.close()
@@ -185,9 +187,11 @@ def _push(source: FilterContext, frame: AudioFrame | None) -> None:
 def _pulled(graph: Graph) -> Iterator[AudioFrame]:
     while True:
         try:
-            yield graph.pull()
+            frame = graph.pull()
         except (av.BlockingIOError, av.EOFError):
             return
+        if isinstance(frame, AudioFrame):
+            yield frame
 
 
 def _reason(exc: BaseException) -> str:

@@ -103,7 +103,7 @@ class ReelWriter:
         self.frames = 0
         # Encoded audio waiting to be muxed (a 60 s soundtrack is ~1.2 MB): the helper only
         # appends, the frame loop only takes from the left, which a deque allows unlocked.
-        self._packets: collections.deque[av.Packet] = collections.deque()
+        self._packets: collections.deque[tuple[float, av.Packet]] = collections.deque()
         self._stop = False
         self._failed: BaseException | None = None
         self._helper = threading.Thread(target=self._encode_audio, args=(soundtrack,),
@@ -167,8 +167,8 @@ class ReelWriter:
         """The soundtrack's packets up to ``until`` seconds, interleaved with the pictures
         (a player reading the file front to back needs little of either buffered)."""
         packets = self._packets
-        while packets and float(packets[0].pts * packets[0].time_base) <= until:
-            self._container.mux(packets.popleft())
+        while packets and packets[0][0] <= until:
+            self._container.mux(packets.popleft()[1])
 
     def _encode_audio(self, soundtrack: Iterator[AudioFrame]) -> None:
         samples = 0
@@ -181,8 +181,8 @@ class ReelWriter:
                     samples += frame.samples
                 for packet in self._audio.encode(frame):
                     # timed from 0: the priming samples are part of the soundtrack
-                    packet.pts = packet.dts = packet.pts + AAC_PRIMING
-                    self._packets.append(packet)
+                    packet.pts = packet.dts = (packet.pts or 0) + AAC_PRIMING
+                    self._packets.append((packet.pts / SAMPLE_RATE, packet))
         except BaseException as exc:  # raised by the frame loop at its next write, or close
             self._failed = exc if isinstance(exc, ToolError) else ToolError(
                 f"encoding the reel's audio failed: {exc}")
@@ -227,8 +227,8 @@ class Canvas:
         """``a`` and ``b`` (:func:`to_yuv` pictures) mixed, ``amount`` of ``b``: the planes
         as one grey image for Pillow's blend (C, without the GIL), no copy in."""
         size = (self.width, self.height * 3 // 2)
-        mixed = Image.blend(*(Image.frombuffer("L", size, plane, "raw", "L", 0, 1)
-                              for plane in (a, b)), amount)
+        first, second = (Image.frombuffer("L", size, plane, "raw", "L", 0, 1) for plane in (a, b))
+        mixed = Image.blend(first, second, amount)
         self._yuv = np.asarray(mixed).copy()
 
     def update(self, region: Image.Image, left: int, top: int) -> None:
