@@ -390,6 +390,19 @@ _servers_lock = threading.Lock()
 _starter: list[ThreadPoolExecutor] = []
 
 
+def _forget_after_fork() -> None:
+    # A forked child (RQ's work horse) has none of the starter's thread and does not own the
+    # parent's servers: it starts its own.
+    global _servers_lock
+    _servers_lock = threading.Lock()
+    _servers.clear()
+    _starting.clear()
+    _starter.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _launch(voice: PiperVoiceFile) -> Future[_Pool]:
     """The start of ``voice``'s servers, under way or begun now (call with the lock held).
 
