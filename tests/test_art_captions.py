@@ -120,3 +120,35 @@ def test_threads_burn_the_same_pixels(slide: Image.Image) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda cue: burn_caption(slide, cue, BRAND).tobytes(), cues))
     assert parallel == serial
+
+
+PHRASE_WORDS = ("Exports", "are", "three", "times", "faster")
+
+
+def test_each_highlighted_word_is_drawn_on_a_clean_strip(slide: Image.Image) -> None:
+    """Phrase strips share one drawn base: no word's highlight may stay on the next word's
+    strip, whatever the order, and a caller drawing on a strip changes no later one."""
+    text = " ".join(PHRASE_WORDS)
+    forward = [burn_caption(slide, text, BRAND, words=PHRASE_WORDS, spoken=i).tobytes()
+               for i in range(len(PHRASE_WORDS))]
+    plain = burn_caption(slide, text, BRAND, words=PHRASE_WORDS)
+    plain.paste((255, 0, 0), (0, CAPTION_TOP, SLIDE_SIZE[0], CAPTION_BOTTOM))
+    backward = [burn_caption(slide, text, BRAND, words=PHRASE_WORDS, spoken=i).tobytes()
+                for i in reversed(range(len(PHRASE_WORDS)))]
+    assert backward[::-1] == forward
+    assert len(set(forward)) == len(PHRASE_WORDS)  # each word highlighted differently
+    unhighlighted = burn_caption(slide, text, BRAND, words=PHRASE_WORDS).tobytes()
+    assert unhighlighted not in forward
+
+
+def test_a_caption_is_drawn_over_the_pixels_it_is_given(slide: Image.Image) -> None:
+    """The same caption over another picture is drawn over that picture, not a kept one."""
+    other = slide.copy()
+    other.paste((200, 40, 40), (0, CAPTION_TOP, SLIDE_SIZE[0], SLIDE_SIZE[1]))
+    first = burn_caption(slide, SENTENCE, BRAND)
+    second = burn_caption(other, SENTENCE, BRAND)
+    box = changed_box(slide, first)
+    assert box is not None
+    # the translucent box lets the red through: the strips differ everywhere inside it
+    assert changed_box(first.crop(box), second.crop(box)) == (0, 0, box[2] - box[0],
+                                                              box[3] - box[1])

@@ -3,7 +3,9 @@
 The caption sits in the slide's caption zone (bottom 30 %), centred between the top of that zone
 and the bottom 12 %, where YouTube Shorts and similar players draw their own controls: at least
 56 px bold white text, at most three lines, on a rounded translucent dark box. The reel stage
-calls :func:`burn_caption` once per caption it shows, so it only redraws the caption's own strip.
+calls :func:`caption_strip` once per caption it shows, so it only redraws the caption's own strip.
+A caption is laid out once (fitted, wrapped) and its box and white text drawn once over the same
+pixels; each word of a phrase then costs a copy of that strip and the highlighted word.
 
 A phrase caption (``words``: the reel's ``captions: words``) is a few words in larger type, the
 word being spoken in the accent colour (when it reads on the dark box, else in yellow).
@@ -13,12 +15,17 @@ bidi reordering, which a per-word overdraw would get wrong.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
 from PIL import Image
 
 from ..config import Brand
 from ..errors import InputError
 from .bidi import has_rtl
-from .fonts import Weight, font_chain
+from .fonts import FontChain, Weight, font_chain, raqm_enabled
 from .line import draw_line, line_width
 from .paint import RGB, contrast, hex_rgb, rounded_rect
 from .slides import CAPTION_TOP, SLIDE_SIZE
@@ -67,28 +74,70 @@ def caption_strip(slide: Image.Image, text: str, brand: Brand, *, language: str 
     if not text:
         return None
     chain = font_chain(Weight.BOLD, brand_font=brand.font, language=language)
+    layout = _layout(text, chain, bool(words), raqm_enabled())
+    left, top = layout.at
+    # Work on the caption strip only: compositing a whole 1080x1920 frame costs more than the
+    # text itself.
+    under = slide.crop((left, top, left + layout.width, top + layout.height))
+    strip = _base_strip(under, layout).copy()
+    if 0 <= spoken < len(words) and not has_rtl(text):
+        _highlight(strip, layout.block, text, words, spoken, layout.width - 2 * _PAD_X,
+                   _highlight_colour(brand))
+    return strip, (left, top)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A caption laid out once: a phrase caption is shown once per word, the same layout with
+    another word highlighted."""
+
+    text: str
+    block: TextBlock
+    width: int  # the box's
+    height: int
+    at: tuple[int, int]  # the box's top left in the slide
+
+
+@lru_cache(maxsize=256)
+def _layout(text: str, chain: FontChain, phrase: bool, raqm: bool) -> _Layout:
+    """``raqm`` is only part of the key: the shaping engine changes the widths."""
     inner_width = SLIDE_SIZE[0] - 2 * _SIDE - 2 * _PAD_X
     zone_height = CAPTION_BOTTOM - CAPTION_TOP
     block = fit_text(text, chain, inner_width, zone_height - 2 * _PAD_Y,
-                     max_size=PHRASE_MAX_SIZE if words else CAPTION_MAX_SIZE,
+                     max_size=PHRASE_MAX_SIZE if phrase else CAPTION_MAX_SIZE,
                      min_size=CAPTION_MIN_SIZE,
-                     max_lines=PHRASE_MAX_LINES if words else CAPTION_MAX_LINES,
+                     max_lines=PHRASE_MAX_LINES if phrase else CAPTION_MAX_LINES,
                      line_spacing=1.18)
     box_width = round(min(block.width, inner_width) + 2 * _PAD_X)
     box_height = round(block.height + 2 * _PAD_Y)
     left = (SLIDE_SIZE[0] - box_width) // 2
     top = CAPTION_TOP + (zone_height - box_height) // 2
-    # Work on the caption strip only: compositing a whole 1080x1920 frame costs more than the
-    # text itself.
-    strip = slide.crop((left, top, left + box_width, top + box_height))
-    rounded_rect(strip, (0, 0, box_width, box_height), min(32, box_height // 4), _BOX,
-                 alpha=_BOX_ALPHA)
-    draw_block(strip, block, _PAD_X, _PAD_Y, box_width - 2 * _PAD_X, fill=_TEXT,
+    return _Layout(text, block, box_width, box_height, (left, top))
+
+
+# The box and white text over the pixels under it, by layout and those pixels' digest: every
+# word of a phrase caption over the same slide starts from the same strip. Callers get copies.
+_STRIPS: dict[tuple[_Layout, bytes], Image.Image] = {}
+_KEPT_STRIPS = 16
+_STRIPS_LOCK = threading.Lock()
+
+
+def _base_strip(under: Image.Image, layout: _Layout) -> Image.Image:
+    key = (layout, hashlib.blake2b(under.tobytes(), digest_size=16).digest())
+    with _STRIPS_LOCK:
+        strip = _STRIPS.get(key)
+    if strip is not None:
+        return strip
+    strip = under
+    rounded_rect(strip, (0, 0, layout.width, layout.height), min(32, layout.height // 4),
+                 _BOX, alpha=_BOX_ALPHA)
+    draw_block(strip, layout.block, _PAD_X, _PAD_Y, layout.width - 2 * _PAD_X, fill=_TEXT,
                align="center")
-    if 0 <= spoken < len(words) and not has_rtl(text):
-        _highlight(strip, block, text, words, spoken, box_width - 2 * _PAD_X,
-                   _highlight_colour(brand))
-    return strip, (left, top)
+    with _STRIPS_LOCK:
+        if len(_STRIPS) >= _KEPT_STRIPS:
+            _STRIPS.pop(next(iter(_STRIPS)))
+        _STRIPS[key] = strip
+    return strip
 
 
 def _highlight_colour(brand: Brand) -> RGB:
