@@ -213,12 +213,13 @@ def _patch(model: Path, patched: Path, as_is: Path) -> tuple[Path, bool]:
 class _Server:
     """One ``piper.http_server`` process serving one voice model on a loopback port."""
 
-    def __init__(self, voice: PiperVoiceFile) -> None:
+    def __init__(self, voice: PiperVoiceFile, model: Path, aligned: bool) -> None:
+        """Start serving ``model`` (``voice``'s file or its patched copy; ``aligned``: it has
+        the alignment output); :meth:`wait_until_listening` waits for it."""
         self.voice = voice
         # Its working directory is Piper's voice data dir (and download dir): a private one.
         self._home = tempfile.TemporaryDirectory(prefix="releasecast-piper-")
         self._tail: list[str] = []
-        model, aligned = served_model(voice)
         args = [sys.executable, "-c", _LAUNCHER.format(aligned=aligned), "-m", str(model),
                 "--host", "127.0.0.1", "--port", "0", "--data-dir", self._home.name]
         try:
@@ -419,10 +420,10 @@ def _launch(voice: PiperVoiceFile) -> Future[_Pool]:
 
 def _start_pool(voice: PiperVoiceFile) -> _Pool:
     started = time.monotonic()
-    served_model(voice)  # the cached copy is made once, before the servers load it together
+    model, aligned = served_model(voice)  # made once, before the servers load it together
     servers: list[_Server] = []
     try:
-        servers += [_Server(voice) for _ in range(PROCESSES)]
+        servers += [_Server(voice, model, aligned) for _ in range(PROCESSES)]
         for server in servers:
             server.wait_until_listening(started + _START_TIMEOUT_S)
     except BaseException:
