@@ -201,3 +201,19 @@ def test_a_failed_early_start_is_the_same_one_line_error_and_leaves_no_server(
         assert not piper._starting and not piper._servers
     assert messages[0] == messages[1] and "\n" not in messages[0]
     assert "could not load broken.onnx" in messages[0]
+
+
+def test_without_onnx_the_model_is_served_as_it_is(tmp_path, monkeypatch):
+    """The Action's image has no onnx (its voice is patched at build): nothing to cache."""
+    import importlib.util
+
+    from pipeline.voice.backends import piper
+
+    monkeypatch.setenv(piper.CACHE_ENV, str(tmp_path / "cache"))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnx" else real(name, *a))
+    voice = piper.voice_file(None)
+    assert voice is not None
+    assert piper.served_model(voice) == (voice.model, False)
+    assert not (tmp_path / "cache").exists()

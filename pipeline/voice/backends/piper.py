@@ -29,6 +29,7 @@ import atexit
 import contextlib
 import ctypes
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -85,8 +86,6 @@ def bundled_voice() -> Path | None:
 
 
 def piper_installed() -> bool:
-    import importlib.util
-
     return importlib.util.find_spec("piper") is not None
 
 
@@ -172,6 +171,10 @@ def served_model(voice: PiperVoiceFile) -> tuple[Path, bool]:
             return patched, True
         if as_is.exists():
             return voice.model, True
+        if importlib.util.find_spec("onnx") is None:
+            # No patching here (the Action's image: its voice was patched when it was built);
+            # Piper then loads the file as it is.
+            return voice.model, False
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return voice.model, False
@@ -235,6 +238,9 @@ class _Server:
         threading.Thread(target=self._read_log, name="piper-log", daemon=True).start()
         self.url = ""
         self.lock = threading.Lock()  # /info reports the last synthesis: one at a time
+        # One client for the server's life: httpx.post() builds a client (and its TLS context)
+        # per call, ~50 ms, twice a sentence. Loopback only: no proxy from the environment.
+        self._client = httpx.Client(timeout=_REQUEST_TIMEOUT_S, trust_env=False)
 
     def _read_log(self) -> None:
         assert self.process.stdout is not None
@@ -263,10 +269,10 @@ class _Server:
         """Speak ``text`` into ``out``; the words with their times from Piper's alignments."""
         with self.lock:
             try:
-                response = httpx.post(f"{self.url}/synthesize", timeout=_REQUEST_TIMEOUT_S,
-                                      json={"text": text, "length_scale": length_scale})
+                response = self._client.post(f"{self.url}/synthesize",
+                                             json={"text": text, "length_scale": length_scale})
                 response.raise_for_status()
-                info = httpx.get(f"{self.url}/info", timeout=_REQUEST_TIMEOUT_S).json()
+                info = self._client.get(f"{self.url}/info").json()
             except httpx.HTTPError as exc:
                 raise ToolError(f"piper failed on a sentence: {exc}; "
                                 f"{' | '.join(self._tail[-2:])}") from None
@@ -288,6 +294,7 @@ class _Server:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self._client.close()
         self._home.cleanup()
 
 
