@@ -162,3 +162,38 @@ def test_the_closing_card_links_the_post_when_the_site_names_its_url(tmp_path: P
     assert link is not None and link.startswith("https://blog.example.org/news/")
     (site / "_config.yml").write_text('url: "https://example.invalid"\n')  # a placeholder
     assert post_link(facts, site) is None
+
+
+def test_the_reel_rebuilds_each_scene_with_the_part_boxes_the_art_stage_measured(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import pipeline.art
+
+    artwork = render_artwork(sample_facts(), sample_story(), BRAND, tmp_path)
+    drawn = {path: load_scene(path) for path in artwork.slides}  # this process's own scenes
+    monkeypatch.setattr(pipeline.art, "_SCENES", {})  # as in a reel run by another process
+    for path, scene in drawn.items():
+        assert scene is not None
+        boxes = {part.key: part.box for part in scene.parts}
+        source = path.with_name(path.stem + ".scene.json")
+        stored = json.loads(source.read_text())
+        assert {key: tuple(box) for key, box in stored["boxes"].items()} == boxes
+        rebuilt = load_scene(path)
+        assert rebuilt is not None and rebuilt is not scene
+        assert {part.key: part.box for part in rebuilt.parts} == boxes
+        with Image.open(path) as png:
+            assert ImageChops.difference(rebuilt.render(), png.convert("RGB")).getbbox() is None
+        # a scene file without boxes (an older art stage): measured by drawing, the same
+        del stored["boxes"]
+        source.write_text(json.dumps(stored))
+        pipeline.art._SCENES.clear()
+        measured = load_scene(path)
+        assert measured is not None
+        assert {part.key: part.box for part in measured.parts} == boxes
+    # boxes that cannot be a part's: the slide is shown as the still it is
+    path = next(path for path, scene in drawn.items() if scene is not None and scene.parts)
+    source = path.with_name(path.stem + ".scene.json")
+    stored = json.loads(source.read_text())
+    stored["boxes"] = {drawn[path].parts[0].key: [0, 0, W + 1, 10]}  # type: ignore[union-attr]
+    source.write_text(json.dumps(stored))
+    pipeline.art._SCENES.clear()
+    assert load_scene(path) is None

@@ -19,7 +19,7 @@ from ..structure import Artwork, ReleaseFacts, Slide, SlideKind, Story
 from .avatars import fetch_avatars
 from .captions import CAPTION_BOTTOM, burn_caption, caption_strip
 from .cards import COVER_SIZE, SOCIAL_CARD_SIZE, render_cover, render_social_card
-from .scene import Scene
+from .scene import Scene, part_boxes
 from .slides import CAPTION_TOP, CAPTION_ZONE, SLIDE_SIZE, SlideFacts, slide_scene
 from .style import Style
 
@@ -71,6 +71,7 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
             "slide": asdict(slide), "index": i, "count": len(story.slides),
             "facts": asdict(info), "brand": brand.model_dump(mode="json"),
             "name": facts.repository.name, "language": story.language,
+            "boxes": part_boxes(scene),  # the reel need not draw each part to find it
         })
         slides.append(path)
     return Artwork(cover=cover, social_card=card, slides=slides)
@@ -119,7 +120,7 @@ def load_scene(slide_png: Path) -> Scene | None:
         brand = Brand.model_validate(source["brand"])
         style = Style.from_brand(brand, source["name"], source["language"])
         scene = slide_scene(slide, source["index"], source["count"],
-                            SlideFacts(**source["facts"]), style)
+                            SlideFacts(**source["facts"]), style, source.get("boxes"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     _keep(digest, scene)

@@ -11,7 +11,7 @@ or clip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,9 +117,19 @@ def _meets(a: Box, b: Box) -> bool:
 
 
 def build_scene(base: Image.Image, parts: Sequence[Part], *, kind: str = "",
-                narration: Sequence[str] = ()) -> Scene:
-    """The scene of ``parts`` over ``base``; each part's box is measured by drawing it once."""
+                narration: Sequence[str] = (), boxes: Mapping[str, Sequence[int]] | None = None
+                ) -> Scene:
+    """The scene of ``parts`` over ``base``; each part's box is measured by drawing it once,
+    unless ``boxes`` (by part key, as :func:`part_boxes` gives them) says where they are: the
+    reel rebuilds a scene the art stage measured. A part missing from ``boxes`` draws
+    nothing."""
     scene = Scene(base, [], kind, list(narration))
+    if boxes is not None:
+        for part in parts:
+            if part.key in boxes:
+                part.box = _box(boxes[part.key], base.size)
+                scene.parts.append(part)
+        return scene
     # One probe for all parts: each part's pixels are put back from the base once measured,
     # which costs its box, where a fresh copy of the frame per part costs the whole frame.
     probe = base.copy()
@@ -133,6 +143,18 @@ def build_scene(base: Image.Image, parts: Sequence[Part], *, kind: str = "",
         probe.paste(base.crop(box), box[:2])
         scene.parts.append(part)
     return scene
+
+
+def part_boxes(scene: Scene) -> dict[str, list[int]]:
+    """Where each part of ``scene`` draws (JSON-ready): ``build_scene``'s ``boxes``."""
+    return {part.key: list(part.box) for part in scene.parts}
+
+
+def _box(value: Sequence[int], size: tuple[int, int]) -> Box:
+    left, top, right, bottom = (int(v) for v in value)
+    if not (0 <= left < right <= size[0] and 0 <= top < bottom <= size[1]):
+        raise ValueError(f"not a part's box: {value!r}")
+    return (left, top, right, bottom)
 
 
 def _rows(image: Image.Image) -> np.ndarray:

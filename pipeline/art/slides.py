@@ -12,6 +12,7 @@ the PNG is the scene at rest.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -81,7 +82,7 @@ def render_slide(slide: Slide, index: int, count: int, facts: ReleaseFacts | Sli
 
 
 def slide_scene(slide: Slide, index: int, count: int, facts: ReleaseFacts | SlideFacts,
-                style: Style) -> Scene:
+                style: Style, boxes: Mapping[str, Sequence[int]] | None = None) -> Scene:
     info = facts if isinstance(facts, SlideFacts) else SlideFacts.of(facts)
     image = _backdrop(style)
     _header(image, style, info, index, count, show_version=slide.kind != SlideKind.TITLE)
@@ -91,7 +92,8 @@ def slide_scene(slide: Slide, index: int, count: int, facts: ReleaseFacts | Slid
         parts = _closing(image, slide, info, style)
     else:
         parts = _list(image, slide, style, info.avatars)
-    return build_scene(image, parts, kind=slide.kind.value, narration=slide.narration)
+    return build_scene(image, parts, kind=slide.kind.value, narration=slide.narration,
+                       boxes=boxes)
 
 
 def _header(image: Image.Image, style: Style, facts: SlideFacts, index: int, count: int,
