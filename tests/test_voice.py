@@ -10,7 +10,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from audio_samples import decode_mono, rms_db
+from audio_samples import decode_mono, ebur128, rms_db
 from factories import sample_facts
 
 from pipeline.config import Config, VoiceOptions
@@ -40,18 +40,6 @@ def story() -> Story:
 @pytest.fixture(scope="module")
 def narration(tmp_path_factory) -> Narration:
     return narrate(story(), ESPEAK, tmp_path_factory.mktemp("voice"))
-
-
-def ebur128(path: Path) -> tuple[float, float]:
-    """Integrated loudness and true peak, read from ffmpeg's own EBU R128 summary."""
-    text = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af",
-         "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
-        capture_output=True, text=True, check=True).stderr
-    summary = text[text.rindex("Summary:"):]
-    level = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
-    return level, peak
 
 
 def test_every_sentence_is_a_cue_on_its_own_slide(narration):
