@@ -1,4 +1,5 @@
-"""Finding and running the external programs the pipeline uses (ffmpeg, ffprobe, git)."""
+"""Finding and running external programs: git and espeak-ng for the pipeline; ffmpeg and
+ffprobe only for the tests and the bench (the pipeline's media work is in-process, PyAV)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@
 # together, and moviepy in `dev` holds pillow back), so the image runs what CI tested: the full
 # set is resolved first and used as constraints for the image's extras.
 # --universal: one file valid for linux/amd64 and linux/arm64 (the image is multi-arch).
-# imageio-ffmpeg is left out: the image has Debian's ffmpeg on PATH, which pipeline.tools
-# prefers; the wheel stays a dependency of the package so a pip-only install still has one.
+# espeakng-loader is left out: the image has Debian's espeak-ng, which the espeak voice
+# prefers; the wheel stays a dependency of the package so a pip-only install still speaks.
 # onnx (and ml-dtypes, which only onnx needs) are left out too: they only patch a voice for
 # alignments, which the build stage does once to the bundled voice (voice-patch.txt).
 set -euo pipefail
@@ -23,7 +23,7 @@ common=(--universal --python-version 3.11 --quiet)
   --extra github --extra youtube --extra ai --extra marian --extra app --extra dev \
   -o "$tested"
 "$uv" pip compile pyproject.toml "${common[@]}" --extra github --extra youtube \
-  --constraint "$tested" --generate-hashes --no-emit-package imageio-ffmpeg --no-emit-package espeakng-loader \
+  --constraint "$tested" --generate-hashes --no-emit-package espeakng-loader \
   --no-emit-package onnx --no-emit-package ml-dtypes \
   --custom-compile-command "requirements/compile.sh" -o requirements/action.txt
 # --no-deps: onnx's other dependencies (numpy, protobuf) are the lock's, in the venv it runs in.
@@ -31,3 +31,6 @@ printf 'onnx\nml-dtypes\n' | "$uv" pip compile - "${common[@]}" --no-deps --cons
   --generate-hashes --custom-compile-command "requirements/compile.sh" -o requirements/voice-patch.txt
 printf 'hatchling>=1.21\n' | "$uv" pip compile - "${common[@]}" --generate-hashes \
   --custom-compile-command "requirements/compile.sh" -o requirements/build.txt
+# uv names the constraints file in its "via" comments: name it the same way every time, so a
+# re-run without a dependency change leaves the files unchanged.
+sed -i "s|-c $tested|-c (the test suite's versions)|" requirements/action.txt requirements/voice-patch.txt

@@ -30,9 +30,9 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 TRIM = (ROOT / "requirements/trim-venv.sh").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 IMAGE_EXTRAS = ("github", "youtube")
-# Wheels that ship a copy of a Debian program for pip-only installs (the image has the program),
-# and onnx, which only patches a voice for alignments: the build stage does that once.
-LEFT_OUT = {"imageio-ffmpeg", "espeakng-loader", "onnx"}
+# The wheel that ships a copy of Debian's espeak-ng for pip-only installs (the image has the
+# program), and onnx, which only patches a voice for alignments: the build stage does that once.
+LEFT_OUT = {"espeakng-loader", "onnx"}
 
 
 def locked(lock: Path = LOCK) -> dict[str, list[tuple[Version, str]]]:
@@ -83,7 +83,7 @@ def closure(roots: list[Requirement]) -> set[str]:
 def test_the_lock_is_exactly_the_image_dependencies_without_the_duplicate_programs() -> None:
     pins = locked()
     expected = closure(image_requirements())
-    assert not LEFT_OUT & set(pins), "the image takes ffmpeg and espeak-ng from Debian, no onnx"
+    assert not LEFT_OUT & set(pins), "the image takes espeak-ng from Debian and has no onnx"
     missing, extra = expected - set(pins), set(pins) - expected
     assert not missing and not extra, (
         f"requirements/action.txt is stale (run requirements/compile.sh): missing {missing}, "
