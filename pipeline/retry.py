@@ -61,10 +61,13 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
-        """Defaults, adjusted by RELEASECAST_REMOTE_{ATTEMPTS,DEADLINE,TIMEOUT} when set."""
+        """Defaults, adjusted by RELEASECAST_REMOTE_{ATTEMPTS,DEADLINE,TIMEOUT,INITIAL_WAIT,
+        MAX_WAIT} when set (e.g. a self-hosted model server that needs longer, or tests that
+        need not sleep through real backoffs)."""
         policy = cls()
         overrides: dict[str, Any] = {}
-        for field, cast in (("attempts", int), ("deadline", float), ("timeout", float)):
+        for field, cast in (("attempts", int), ("deadline", float), ("timeout", float),
+                            ("initial_wait", float), ("max_wait", float)):
             raw = os.environ.get(f"RELEASECAST_REMOTE_{field.upper()}")
             if raw:
                 try:

@@ -57,6 +57,9 @@ def _env(server, monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("RELEASECAST_REMOTE_TIMEOUT", "1")
     monkeypatch.setenv("RELEASECAST_REMOTE_DEADLINE", "8")
+    # Retries still happen in order and are logged; the suite need not sleep through the
+    # real 1-2 s backoffs to see that (the deadline test below uses the real ones).
+    monkeypatch.setenv("RELEASECAST_REMOTE_INITIAL_WAIT", "0.05")
 
 
 def config(server: FakeAIServer, backend: str, **writer: object) -> Config:
@@ -232,6 +235,7 @@ def test_a_body_that_is_not_json_falls_back(server, backend, route, caplog):
 
 def test_overall_deadline_bounds_a_persistent_outage(server, monkeypatch, caplog):
     monkeypatch.setenv("RELEASECAST_REMOTE_DEADLINE", "2.5")
+    monkeypatch.setenv("RELEASECAST_REMOTE_INITIAL_WAIT", "1")  # the default backoff
     server.script(CHAT, *[Reply(status=503)] * 10)
     with caplog.at_level(logging.WARNING):
         story = write_story(sample_facts(), config(server, "openai"))

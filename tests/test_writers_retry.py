@@ -71,3 +71,15 @@ def test_environment_limits_are_checked(monkeypatch):
     monkeypatch.setenv("RELEASECAST_REMOTE_ATTEMPTS", "many")
     with pytest.raises(ReleasecastError, match="RELEASECAST_REMOTE_ATTEMPTS: expected a number"):
         RetryPolicy.from_env()
+
+
+def test_the_environment_adjusts_the_backoff(monkeypatch):
+    monkeypatch.setenv("RELEASECAST_REMOTE_INITIAL_WAIT", "0.25")
+    monkeypatch.setenv("RELEASECAST_REMOTE_MAX_WAIT", "2")
+    policy = RetryPolicy.from_env()
+    assert (policy.initial_wait, policy.max_wait, policy.attempts) == (0.25, 2.0, 5)
+    assert all(0.125 <= policy.wait(1) <= 0.375 for _ in range(50))
+    assert all(policy.wait(9) <= 3.0 for _ in range(50))  # capped at max_wait, +-50 %
+    monkeypatch.setenv("RELEASECAST_REMOTE_MAX_WAIT", "a while")
+    with pytest.raises(ReleasecastError, match="RELEASECAST_REMOTE_MAX_WAIT: expected a number"):
+        RetryPolicy.from_env()
