@@ -19,6 +19,7 @@ import yaml
 from action_runner import (
     FIXTURES,
     ActionEnv,
+    ActionRun,
     bare_repo,
     commit_count,
     git,
@@ -315,19 +316,25 @@ def github(tmp_path: Path) -> Iterator[FakeGitHub]:
         yield server
 
 
-def test_create_site_writes_the_address_github_pages_gives(tmp_path: Path,
-                                                           github: FakeGitHub) -> None:
-    """The Pages API's html_url, on a server whose Pages addresses are not github.io's: the
-    post, its front matter and the release's link all point at the real pages."""
+def _create_site(tmp_path: Path, github: FakeGitHub, *, blog: str) -> tuple[ActionRun, dict]:
+    """A release of acme/tool published with create-site and release-link into ``blog``: the
+    run, and the _config.yml it committed."""
     runner = ActionEnv(tmp_path / "runner", repository="acme/tool")
     run = runner.run(github.event_for("acme/tool", "v1.0.0"),
-                     inputs={"github-token": GITHUB_TOKEN, "blog-repository": "acme/blog",
+                     inputs={"github-token": GITHUB_TOKEN, "blog-repository": blog,
                              "create-site": "true", "release-link": "true"},
                      extra_env={"GITHUB_SERVER_URL": github.url,
                                 "GITHUB_API_URL": github.api_url})
     assert run.returncode == 0, run.log
-    bare = github.repos["acme/blog"].bare
-    settings = yaml.safe_load(git("--git-dir", str(bare), "show", "main:_config.yml"))
+    bare = github.repos[blog].bare
+    return run, yaml.safe_load(git("--git-dir", str(bare), "show", "main:_config.yml"))
+
+
+def test_create_site_writes_the_address_github_pages_gives(tmp_path: Path,
+                                                           github: FakeGitHub) -> None:
+    """The Pages API's html_url, on a server whose Pages addresses are not github.io's: the
+    post, its front matter and the release's link all point at the real pages."""
+    run, settings = _create_site(tmp_path, github, blog="acme/blog")
     assert (settings["url"], settings["baseurl"]) == ("https://acme.github.io", "/blog")
     post_url = "https://acme.github.io/blog/2024/05/01/tool-v1-0-0.html"
     assert run.outputs["post-url"] == post_url
@@ -337,15 +344,7 @@ def test_create_site_writes_the_address_github_pages_gives(tmp_path: Path,
 
 def test_create_site_where_the_address_is_unknown_keeps_the_placeholder_and_says_so(
         tmp_path: Path, github: FakeGitHub) -> None:
-    runner = ActionEnv(tmp_path / "runner", repository="acme/tool")
-    run = runner.run(github.event_for("acme/tool", "v1.0.0"),
-                     inputs={"github-token": GITHUB_TOKEN, "blog-repository": "acme/unpaged",
-                             "create-site": "true", "release-link": "true"},
-                     extra_env={"GITHUB_SERVER_URL": github.url,
-                                "GITHUB_API_URL": github.api_url})
-    assert run.returncode == 0, run.log
-    bare = github.repos["acme/unpaged"].bare
-    settings = yaml.safe_load(git("--git-dir", str(bare), "show", "main:_config.yml"))
+    run, settings = _create_site(tmp_path, github, blog="acme/unpaged")
     assert settings["url"] == "https://example.invalid"
     warnings = run.commands("warning")
     assert any("with a placeholder `url`: GitHub did not say where acme/unpaged is served; "
