@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .config import Config
 from .errors import InputError
@@ -144,13 +143,12 @@ def _start_voice_early(config: Config) -> None:
 def post_link(facts: ReleaseFacts, site: Path | None) -> str | None:
     """The post's absolute URL, when the site says where it is served from."""
     from .site import post_url, read_settings
+    from .site.scaffold import is_placeholder
 
     if site is None:
         return None
     settings = read_settings(site)
-    # A scaffolded site's placeholder (RFC 6761's reserved .invalid) is no place to send viewers.
-    host = urlsplit(settings.url).hostname or ""
-    if not host or host == "invalid" or host.endswith(".invalid"):
+    if is_placeholder(settings.url):  # a scaffolded site's .invalid: no place to send viewers
         return None
     return settings.absolute(post_url(facts, release_slug(facts), settings))
 
