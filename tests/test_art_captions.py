@@ -152,3 +152,18 @@ def test_a_caption_is_drawn_over_the_pixels_it_is_given(slide: Image.Image) -> N
     # the translucent box lets the red through: the strips differ everywhere inside it
     assert changed_box(first.crop(box), second.crop(box)) == (0, 0, box[2] - box[0],
                                                               box[3] - box[1])
+
+
+def test_the_highlight_is_on_the_spoken_word_not_on_its_letters_in_an_earlier_one(
+        slide: Image.Image) -> None:
+    """"a" is also a letter of "Handle": the second word's highlight lies right of "Handle"."""
+    text = "Handle a constant"
+    words = tuple(text.split())
+    plain = burn_caption(slide, text, BRAND, words=words, spoken=-1).convert("L")
+    first = burn_caption(slide, text, BRAND, words=words, spoken=0).convert("L")
+    second = burn_caption(slide, text, BRAND, words=words, spoken=1).convert("L")
+    handle = ImageChops.difference(plain, first).getbbox()
+    article = ImageChops.difference(plain, second).getbbox()
+    assert handle and article
+    assert article[0] > handle[2]  # starts after "Handle" ends
+    assert article[2] - article[0] < handle[2] - handle[0]  # one letter, narrower than a word

@@ -150,12 +150,14 @@ def _highlight(strip: Image.Image, block: TextBlock, text: str, words: tuple[str
                spoken: int, width: float, colour: RGB) -> None:
     """Draw ``words[spoken]`` again in ``colour`` exactly over where ``draw_block`` put it
     (a left-to-right line, centred: its x is the width of the text before it)."""
-    start = -1
+    # Each word is looked for after the end of the one before: from its start, the "a" of
+    # "Handle a constant" would be found inside "Handle".
+    start, end = -1, 0
     for word in words[: spoken + 1]:
-        start = text.find(word, start + 1)
+        start = text.find(word, end)
         if start < 0:
             return
-    end = start + len(words[spoken])
+        end = start + len(word)
     cursor = 0
     for i, line in enumerate(block.lines):
         at = text.find(line, cursor)
