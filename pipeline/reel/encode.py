@@ -120,6 +120,10 @@ class ReelWriter:
         stream.time_base = TIME_BASE
         context = stream.codec_context
         context.time_base = TIME_BASE
+        # x264's frame threads, as the ffmpeg program uses (PyAV asks for slice threads, which
+        # split each frame and wait for it): ~5 % less time, same pictures, a few frames of
+        # latency that the final flush takes back.
+        context.thread_type = "FRAME"
         context.colorspace = Colorspace.ITU709
         context.color_range = ColorRange.MPEG
         context.color_primaries = 1  # BT.709
