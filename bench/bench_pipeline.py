@@ -268,7 +268,9 @@ def ratios(summary: dict) -> dict:
             continue
         metrics = ("p95_wall_s", "cpu_s") if "P95" in label else ("wall_s", "cpu_s")
         for metric in metrics:
-            value = summary[top][metric] / summary[bottom][metric]
+            # A P95 is of the numerator only: the baseline is its median (the floor's own P95
+            # over a few runs is its worst run, often the first, cold one).
+            value = summary[top][metric] / summary[bottom][metric.replace("p95_", "")]
             met = value <= bound if op == "<=" else value >= bound
             result[f"{label} ({metric[:-2].replace('p95_', '')})"] = {"value": round(value, 2),
                                                    "target": f"{op} {bound}", "met": met}
