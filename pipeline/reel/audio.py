@@ -22,7 +22,7 @@ from av.filter.context import FilterContext
 
 from ..config import ReelOptions
 from ..errors import InputError, ToolError
-from ..voice import loudness
+from ..voice import avfilter, loudness
 from .encode import AAC_FRAME, AAC_PRIMING, SAMPLE_RATE
 
 _WHAT = "encoding the reel's audio failed"
@@ -50,7 +50,7 @@ class Soundtrack:
             if music is not None:
                 music.close()
             if isinstance(exc, av.FFmpegError):
-                raise ToolError(f"{_WHAT}: {_reason(exc)}") from None
+                raise ToolError(f"{_WHAT}: {avfilter.reason(exc)}") from None
             raise
         return _run(graph, sources, [voice] if music is None else [voice, music])
 
@@ -58,16 +58,17 @@ class Soundtrack:
         samples = round(self.seconds * SAMPLE_RATE)
         graph = Graph()
         sources = [_source(graph, voice)]
-        node = _chain(graph, sources[0], ("aresample", str(SAMPLE_RATE)), ("aformat", _COMMON))
+        node = avfilter.link(graph, sources[0], ("aresample", str(SAMPLE_RATE)),
+                             ("aformat", _COMMON))
         if music is not None:
             fade = min(1.5, self.seconds / 4)
             split = graph.add("asplit", "2")
             node.link_to(split)
             sources.append(_source(graph, music))
-            bed = _chain(graph, sources[1], ("aresample", str(SAMPLE_RATE)),
-                         ("aformat", _COMMON), ("volume", f"{self.gain_db:.2f}dB"),
-                         ("atrim", f"end_sample={samples}"),
-                         ("afade", f"t=out:st={self.seconds - fade:.3f}:d={fade:.3f}"))
+            bed = avfilter.link(graph, sources[1], ("aresample", str(SAMPLE_RATE)),
+                                ("aformat", _COMMON), ("volume", f"{self.gain_db:.2f}dB"),
+                                ("atrim", f"end_sample={samples}"),
+                                ("afade", f"t=out:st={self.seconds - fade:.3f}:d={fade:.3f}"))
             # Ducks the bed ~15 dB within 20 ms of the voice starting, back up over ~0.4 s.
             duck = graph.add("sidechaincompress", "threshold=0.01:ratio=12:attack=20:release=400")
             bed.link_to(duck, 0, 0)
@@ -75,12 +76,12 @@ class Soundtrack:
             mix = graph.add("amix", "inputs=2:duration=first:normalize=0")
             split.link_to(mix, 0, 0)
             duck.link_to(mix, 0, 1)
-            node = _chain(graph, mix, ("alimiter", "limit=0.84:level=false:latency=true"))
+            node = avfilter.link(graph, mix, ("alimiter", "limit=0.84:level=false:latency=true"))
         # AAC_PRIMING samples early (the encoder puts as many before the first real one), then
         # filled to the end: the voice is heard where the captions and the motion were timed.
-        node = _chain(graph, node, ("atrim", f"start_sample={AAC_PRIMING}"),
-                      ("apad", f"whole_len={samples - AAC_PRIMING}"),
-                      ("atrim", f"end_sample={samples - AAC_PRIMING}"))
+        node = avfilter.link(graph, node, ("atrim", f"start_sample={AAC_PRIMING}"),
+                             ("apad", f"whole_len={samples - AAC_PRIMING}"),
+                             ("atrim", f"end_sample={samples - AAC_PRIMING}"))
         node.link_to(graph.add("abuffersink"))
         graph.configure()
         graph.set_audio_frame_size(AAC_FRAME)
@@ -115,7 +116,7 @@ class _Input:
         try:
             self._container = av.open(str(path))
         except (av.FFmpegError, OSError) as exc:
-            raise ToolError(f"{_WHAT}: cannot read {path.name}: {_reason(exc)}") from None
+            raise ToolError(f"{_WHAT}: cannot read {path.name}: {avfilter.reason(exc)}") from None
         if not self._container.streams.audio:
             self._container.close()
             raise ToolError(f"{_WHAT}: {path.name} has no audio stream")
@@ -145,14 +146,6 @@ def _source(graph: Graph, audio: _Input) -> FilterContext:
                              time_base=Fraction(1, audio.rate))
 
 
-def _chain(graph: Graph, node: FilterContext, *steps: tuple[str, str]) -> FilterContext:
-    for name, options in steps:
-        step = graph.add(name, options)
-        node.link_to(step)
-        node = step
-    return node
-
-
 def _run(graph: Graph, sources: list[FilterContext], inputs: list[_Input]
          ) -> Iterator[AudioFrame]:
     """Push the narration frame by frame, the music (when mixed) up to the same time (the
@@ -168,12 +161,12 @@ def _run(graph: Graph, sources: list[FilterContext], inputs: list[_Input]
                     if music is None:
                         break
                     _push(source, music)
-            yield from _pulled(graph)
+            yield from avfilter.pulled(graph)
         for source in sources:
             _push(source, None)
-        yield from _pulled(graph)
+        yield from avfilter.pulled(graph)
     except av.FFmpegError as exc:
-        raise ToolError(f"{_WHAT}: {_reason(exc)}") from None
+        raise ToolError(f"{_WHAT}: {avfilter.reason(exc)}") from None
     finally:
         for audio in inputs:
             audio.close()
@@ -183,16 +176,3 @@ def _push(source: FilterContext, frame: AudioFrame | None) -> None:
     with contextlib.suppress(av.EOFError):  # that input's chain needs no more (atrim)
         source.push(frame)
 
-
-def _pulled(graph: Graph) -> Iterator[AudioFrame]:
-    while True:
-        try:
-            frame = graph.pull()
-        except (av.BlockingIOError, av.EOFError):
-            return
-        if isinstance(frame, AudioFrame):
-            yield frame
-
-
-def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc)

@@ -1,6 +1,7 @@
 """Audio through FFmpeg's filters in-process (PyAV's bundled libavfilter): no ffmpeg program.
 
-The voice stage decodes, resamples, meters (``ebur128``) and limits audio with the same filters
+The voice stage decodes, resamples, meters (``ebur128``) and limits audio (and the reel's
+soundtrack is mixed and shaped, :mod:`pipeline.reel.audio`) with the same filters
 the ffmpeg CLI would run, but in this process: each pass costs no process start and no file
 in between, and the Action's image needs no ffmpeg package beside PyAV's wheel.
 """
@@ -18,6 +19,7 @@ from typing import Any
 import av
 from av.audio.frame import AudioFrame
 from av.filter import Graph
+from av.filter.context import FilterContext
 
 from ..errors import ToolError
 
@@ -40,7 +42,7 @@ def decoded(path: Path, what: str) -> Iterator[AudioFrame]:
             stream = container.streams.audio[0]
             yield from container.decode(stream)
     except (av.FFmpegError, OSError) as exc:
-        raise ToolError(f"{what}: cannot read {path.name}: {_reason(exc)}") from None
+        raise ToolError(f"{what}: cannot read {path.name}: {reason(exc)}") from None
 
 
 def run(frames: Iterable[AudioFrame], chain: Chain, *, what: str, keep: bool = True,
@@ -60,21 +62,11 @@ def run(frames: Iterable[AudioFrame], chain: Chain, *, what: str, keep: bool = T
         node = graph.add_abuffer(
             format=first.format.name, sample_rate=first.sample_rate, layout=first.layout.name,
             time_base=first.time_base or Fraction(1, first.sample_rate))
-        for name, options in chain:
-            step = graph.add(name, options)
-            node.link_to(step)
-            node = step
-        sink = graph.add("abuffersink")
-        node.link_to(sink)
+        link(graph, node, *chain).link_to(graph.add("abuffersink"))
         graph.configure()
 
         def drain() -> None:
-            while True:
-                try:
-                    out = graph.pull()
-                except (av.BlockingIOError, av.EOFError):
-                    return
-                assert isinstance(out, AudioFrame)  # an audio graph: abuffer to abuffersink
+            for out in pulled(graph):
                 if out.metadata:
                     result.metadata.update(out.metadata)
                 result.samples += out.samples
@@ -95,7 +87,7 @@ def run(frames: Iterable[AudioFrame], chain: Chain, *, what: str, keep: bool = T
             graph.push(None)
         drain()
     except av.FFmpegError as exc:
-        raise ToolError(f"{what}: {_reason(exc)}") from None
+        raise ToolError(f"{what}: {reason(exc)}") from None
     finally:
         close = getattr(source, "close", None)
         if close is not None:  # a decoder stopped early closes its file now
@@ -123,15 +115,35 @@ def write_wav(path: Path, frames: list[AudioFrame]) -> None:
         wav.setnchannels(channels)
         wav.setsampwidth(2)
         wav.setframerate(frames[0].sample_rate)
-        for frame in frames:
-            # a plane's buffer may be padded past its samples
-            wav.writeframes(bytes(frame.planes[0])[: frame.samples * channels * 2])
+        wav.writeframes(pcm16(frames))
 
 
 def pcm16(frames: list[AudioFrame]) -> bytes:
-    """The bytes of packed signed 16-bit frames, one after the other."""
+    """The bytes of packed signed 16-bit frames, one after the other (a plane's buffer may be
+    padded past its samples)."""
     return b"".join(bytes(f.planes[0])[: f.samples * f.layout.nb_channels * 2] for f in frames)
 
 
-def _reason(exc: BaseException) -> str:
+def link(graph: Graph, node: FilterContext, *steps: tuple[str, str]) -> FilterContext:
+    """``steps`` (filter, options) added to ``graph`` after ``node``, in order; the last one."""
+    for name, options in steps:
+        step = graph.add(name, options)
+        node.link_to(step)
+        node = step
+    return node
+
+
+def pulled(graph: Graph) -> Iterator[AudioFrame]:
+    """The audio frames ``graph``'s sink has ready now."""
+    while True:
+        try:
+            frame = graph.pull()
+        except (av.BlockingIOError, av.EOFError):
+            return
+        if isinstance(frame, AudioFrame):
+            yield frame
+
+
+def reason(exc: BaseException) -> str:
+    """An FFmpeg or OS error in a few words, for a one-line message."""
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
