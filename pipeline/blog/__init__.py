@@ -280,15 +280,15 @@ def _after_publish(plan: Plan, published: Published, api: GitHubApi | None,
         return
     release = plan.event.get("release") or {}
     repository = (plan.event.get("repository") or {}).get("full_name")
+    settings = read_settings(published.site) if plan.release_link else None
     if plan.release_link and plan.blog.mode == "pull-request":
         note("release link: not added in pull-request mode (the post is not live until the "
              "pull request is merged)")
-    elif plan.release_link and (is_placeholder(read_settings(published.site).url)
-                                or not published.post_url.startswith(("https://", "http://"))):
+    elif settings is not None and (is_placeholder(settings.url) or
+                                   not published.post_url.startswith(("https://", "http://"))):
         note("release link: the site's _config.yml sets no `url` (or a placeholder), so the "
              "post has no address to link from the release; set `url: https://...` there")
-    elif plan.release_link and repository and release.get("id"):
-        settings = read_settings(published.site)
+    elif settings is not None and repository and release.get("id"):
         video = published.video_url
         video = settings.absolute(video) if video and video.startswith("/") else video
         published.release_link = api.edit_release_body(
