@@ -143,19 +143,60 @@ def _phrase_pieces(cue: Cue) -> list[tuple[int, str, tuple[str, ...], int]]:
     return pieces
 
 
+_PHRASE_END = (".", ",", ";", ":", "!", "?", "。", "、")
+
+
 def _phrases(words: list[TimedWord]) -> list[list[TimedWord]]:
+    """The cue's words in phrases of at most PHRASE_WORDS words (PHRASE_CJK_CHARS characters
+    of CJK) and PHRASE_CHARS characters, each ending at the latest at a punctuation mark.
+
+    As few phrases as greedy filling gives, but balanced: "Here is what's new." shows as
+    "Here is / what's new.", not "Here is what's / new." (a lone word flashing by at the end
+    of a sentence, the way greedy chunking leaves them).
+    """
     phrases: list[list[TimedWord]] = []
+    run: list[TimedWord] = []
     for word in words:
-        current = phrases[-1] if phrases else None
-        cjk = bool(_CJK.search(word.text))
-        limit_chars = PHRASE_CJK_CHARS if cjk else PHRASE_CHARS
-        if (current is not None and len(current) < (limit_chars if cjk else PHRASE_WORDS)
-                and len(_join(tuple(w.text for w in [*current, word]))) <= limit_chars
-                and not current[-1].text.endswith((".", ",", ";", ":", "!", "?", "。", "、"))):
-            current.append(word)
-        else:
-            phrases.append([word])
-    return phrases
+        run.append(word)
+        if word.text.endswith(_PHRASE_END):
+            phrases += _balanced(run)
+            run = []
+    return phrases + _balanced(run)
+
+
+def _fits(phrase: list[TimedWord]) -> bool:
+    if len(phrase) == 1:
+        return True  # a word longer than a phrase is still shown, alone
+    cjk = any(_CJK.search(word.text) for word in phrase)
+    limit = PHRASE_CJK_CHARS if cjk else PHRASE_CHARS
+    return (len(phrase) <= (limit if cjk else PHRASE_WORDS)
+            and len(_join(tuple(w.text for w in phrase))) <= limit)
+
+
+def _balanced(run: list[TimedWord]) -> list[list[TimedWord]]:
+    """``run`` (no punctuation inside) cut into the fewest phrases that fit, then the fewest
+    one-word phrases, then the most even lengths (dynamic programming over the cut points)."""
+    if not run:
+        return []
+    # best[i]: (phrases, one-word phrases, sum of squared lengths) for run[:i], and its cut
+    best: list[tuple[tuple[int, int, int], int]] = [((0, 0, 0), 0)]
+    for end in range(1, len(run) + 1):
+        options = []
+        for start in range(end - 1, -1, -1):
+            phrase = run[start:end]
+            if not _fits(phrase):
+                break  # a longer phrase ending here does not fit either
+            (count, lone, squares), _ = best[start]
+            length = len(_join(tuple(w.text for w in phrase)))
+            options.append(((count + 1, lone + (len(phrase) == 1), squares + length ** 2),
+                            start))
+        best.append(min(options))
+    cuts, end = [], len(run)
+    while end:
+        start = best[end][1]
+        cuts.append(run[start:end])
+        end = start
+    return cuts[::-1]
 
 
 def _join(words: tuple[str, ...]) -> str:
