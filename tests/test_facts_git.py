@@ -141,6 +141,12 @@ def test_previous_tag_argument_overrides_the_search(project):
         collect_facts(repo=project.path, tag="v1.1.0", previous_tag="v0.9.0")
 
 
+def test_a_repository_given_by_a_relative_path(project, monkeypatch):
+    monkeypatch.chdir(project.path.parent.parent)
+    relative = project.path.relative_to(project.path.parent.parent)
+    assert collect_facts(repo=relative, tag="v1.1.0").previous_tag == "v1.0.0"
+
+
 def test_without_a_tag_the_newest_tag_reachable_from_head_is_the_release(project):
     assert collect_facts(repo=project.path).tag == "v1.1.0"
 

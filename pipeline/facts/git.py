@@ -68,7 +68,9 @@ class GitRepo:
             raise InputError(f"repository path does not exist: {path}")
         if not path.is_dir():
             raise InputError(f"repository path is not a directory: {path}")
-        self.path = path
+        # Absolute: git runs in it (cwd) and is also told where it is (-C), so a relative path
+        # would be taken twice (`--repo proj/widgets` asked for proj/widgets/proj/widgets).
+        self.path = path.absolute()
         proc = self._run_raw(["rev-parse", "--is-bare-repository"])
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace")
