@@ -10,9 +10,12 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,8 +23,8 @@ import pytest
 from pipeline.config import VoiceOptions
 from pipeline.structure import Slide, SlideKind, Story
 from pipeline.voice import narrate
-from pipeline.voice.backends import get_backend
-from pipeline.voice.backends.piper import PiperBackend, bundled_voice, fallback_reason
+from pipeline.voice.backends import get_backend, piper
+from pipeline.voice.backends.piper import PROCESSES, PiperBackend, bundled_voice, fallback_reason
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("espeak-ng") and shutil.which("ffmpeg") and bundled_voice()),
@@ -53,14 +56,38 @@ result = {"online": online}
 for backend in ("piper", "espeak"):
     narration = narrate(story, VoiceOptions(backend=backend), out / backend, min_duration=5)
     result[backend] = str(narration.audio)
-def pids():
-    return {server.process.pid for pool in piper._servers.values() for server in pool.servers}
-before = pids()
+def serving():
+    return {(server.process.pid, endpoint.url) for server in piper._servers.values()
+            for endpoint in server.endpoints}
+before = serving()
 narrate(story, VoiceOptions(rate=190), out / "again", min_duration=5)  # a second narration
 result["servers"] = len(before)
-result["same_server"] = before == pids()
+result["same_server"] = before == serving()
 print(json.dumps(result))
 """
+
+
+def processes(server: piper.Server) -> list[int]:
+    """A server's processes: the one releasecast started, then those it forked."""
+    first = server.process.pid
+    forked = [int(pid) for task in Path(f"/proc/{first}/task").iterdir()
+              for pid in (task / "children").read_text().split()]
+    return [first, *forked]
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie (an orphan's parent here may be a pid 1 that reaps nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One patched-model cache for the tests below that only need a server (patching: ~1 s)."""
+    return tmp_path_factory.mktemp("piper-cache")
 
 
 def without_network() -> list[str] | None:
@@ -174,10 +201,11 @@ def test_a_server_started_early_is_the_one_that_speaks(tmp_path, monkeypatch):
                                                       narration=SENTENCES[:1])]),
                         VoiceOptions(), tmp_path / "out", min_duration=5)
     assert narration.cues and not piper._starting
-    (pool,) = piper._servers.values()
-    assert len(pool.servers) == piper.PROCESSES
+    (server,) = piper._servers.values()
+    pids = processes(server)
+    assert len(pids) == len(server.endpoints) == piper.PROCESSES
     piper.close_servers()
-    assert not any(server.alive for server in pool.servers), "none outlives close_servers"
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids), "none outlives close_servers"
 
 
 def test_a_failed_early_start_is_the_same_one_line_error_and_leaves_no_server(
@@ -217,3 +245,70 @@ def test_without_onnx_the_model_is_served_as_it_is(tmp_path, monkeypatch):
     assert voice is not None
     assert piper.served_model(voice) == (voice.model, False)
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.skipif(PROCESSES < 2, reason="one core: one serving process")
+def test_the_model_loaded_once_is_served_by_two_processes_each_with_its_own_last_sentence(
+        tmp_path, monkeypatch, cache):
+    monkeypatch.setenv(piper.CACHE_ENV, str(cache))
+    piper.close_servers()
+    backend = PiperBackend(VoiceOptions())
+    assert backend.synthesize_words(SENTENCES[0], "en", tmp_path / "0.wav")
+    (server,) = piper._servers.values()
+    pids = processes(server)
+    assert len(pids) == len(server.endpoints) == 2
+    assert len({endpoint.url for endpoint in server.endpoints}) == 2
+    for endpoint, text in zip(server.endpoints, SENTENCES[1:], strict=True):
+        audio, last = endpoint.synthesize(text, 1.0)
+        assert audio[:4] == b"RIFF" and last["text"] == text and last["alignments"]
+    # /info answers for its own process: the other's sentence did not replace this one's
+    for endpoint, text in zip(server.endpoints, SENTENCES[1:], strict=True):
+        assert endpoint.client.get(f"{endpoint.url}/info").json()["last"]["text"] == text
+    piper.close_servers()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids), "both stopped and reaped"
+
+
+@pytest.mark.skipif(PROCESSES < 2, reason="one core: one serving process")
+@pytest.mark.parametrize("killed", ["first", "forked", "both"])
+def test_a_killed_serving_process_ends_its_pair_and_the_next_sentence_starts_a_new_one(
+        tmp_path, monkeypatch, cache, killed):
+    monkeypatch.setenv(piper.CACHE_ENV, str(cache))
+    piper.close_servers()
+    backend = PiperBackend(VoiceOptions())
+    assert backend.synthesize_words(SENTENCES[0], "en", tmp_path / "0.wav")
+    (server,) = piper._servers.values()
+    pids = processes(server)
+    for pid in {"first": pids[:1], "forked": pids[1:], "both": pids}[killed]:
+        os.kill(pid, signal.SIGKILL)
+    server.process.wait(10)  # the first: releasecast's child, reaped here
+    for _ in range(100):  # the forked one: stopped by the first, or by the kernel with it
+        if all(ended(pid) for pid in pids):
+            break
+        threading.Event().wait(0.1)
+    assert all(ended(pid) for pid in pids), "one killed: the pair ends"
+    words = backend.synthesize_words(SENTENCES[1], "en", tmp_path / "1.wav")
+    assert [w.text for w in words] == SENTENCES[1].split()
+    (again,) = piper._servers.values()
+    fresh = processes(again)
+    assert again is not server and len(fresh) == 2 and not set(fresh) & set(pids)
+    piper.close_servers()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in fresh)
+
+
+def test_a_server_that_has_a_thread_when_it_would_fork_refuses_in_one_line(
+        tmp_path, monkeypatch, cache):
+    from pipeline.errors import ToolError
+    from pipeline.voice.backends import piper_server
+
+    threads = "import numpy, os; print(len(os.listdir('/proc/self/task')))"
+    probe = subprocess.run([sys.executable, "-c", threads], capture_output=True, text=True,
+                           env={**os.environ, "OPENBLAS_NUM_THREADS": "2"}, check=True)
+    if int(probe.stdout) < 2:
+        pytest.skip("numpy's BLAS starts no thread here")
+    monkeypatch.setenv(piper.CACHE_ENV, str(cache))
+    monkeypatch.setitem(piper_server._ENVIRONMENT, "OPENBLAS_NUM_THREADS", "2")
+    piper.close_servers()
+    with pytest.raises(ToolError) as error:
+        PiperBackend(VoiceOptions()).synthesize_words(SENTENCES[0], "en", tmp_path / "0.wav")
+    assert "threads after loading the voice, cannot fork safely" in str(error.value)
+    assert "\n" not in str(error.value) and not piper._servers
