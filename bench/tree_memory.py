@@ -7,7 +7,9 @@ own peak at the moment it started the child. Each process's ``VmHWM`` (``/proc/P
 belongs to its current program only, so this module samples the job's descendants' ``VmHWM``
 while the job runs (every 50 ms: a child that lives shorter may be missed or seen before its
 peak) and the sum of the tree's ``VmRSS`` at each sample (pages shared between processes
-count once per process, so the sum is an upper bound).
+count once per process, so the sum is an upper bound) and of its ``Pss`` (``/proc/PID/
+smaps_rollup``: each shared page split between the processes sharing it, so the sum is what
+the tree as a whole holds, e.g. a voice model two servers share after a fork counted once).
 
 CPU likewise: ``RUSAGE_CHILDREN`` counts only children already waited for, and a helper that
 lives until the interpreter exits (the Piper voice server) is not; :meth:`unreaped_cpu_s` is
@@ -46,6 +48,16 @@ def _cpu_s(pid: int) -> float:
         return 0.0
     fields = stat.rsplit(")", 1)[1].split()  # after the name, which may hold spaces
     return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _pss_kib(pid: int | str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def own_peak_mb() -> float:
@@ -95,6 +107,7 @@ class TreeMemory:
     def __init__(self) -> None:
         self.children: dict[int, tuple[str, float]] = {}  # pid: (name, VmHWM MB last seen)
         self.tree_peak_mb = 0.0
+        self.tree_pss_peak_mb = 0.0
         self._own_cmdline = _cmdline(os.getpid())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-memory", daemon=True)
@@ -120,6 +133,7 @@ class TreeMemory:
     def _sample(self) -> list[int]:
         """Records the tree's memory; returns the descendants found."""
         total = _kib(_status("self"), "VmRSS")
+        proportional = _pss_kib("self")
         found: list[int] = []
         pending = _children(os.getpid())
         while pending:
@@ -133,8 +147,10 @@ class TreeMemory:
             if "VmHWM" not in status:  # gone, or a zombie: keep what was seen last
                 continue
             total += _kib(status, "VmRSS")
+            proportional += _pss_kib(pid)
             self.children[pid] = (_name(pid, status), _kib(status, "VmHWM") / 1024)
         self.tree_peak_mb = max(self.tree_peak_mb, total / 1024)
+        self.tree_pss_peak_mb = max(self.tree_pss_peak_mb, proportional / 1024)
         return found
 
     def largest_child(self) -> tuple[str, float]:
