@@ -42,7 +42,7 @@ from ...errors import InputError, ToolError
 from ...structure import Word
 from ..words import split_words
 from .openai_speech import write_audio
-from .piper_server import _START_TIMEOUT_S, PROCESSES, Server
+from .piper_server import PROCESSES, START_TIMEOUT_S, Server
 from .piper_voice import (  # noqa: F401 - the voice's files, named here for callers too
     CACHE_ENV,
     PiperVoiceFile,
@@ -172,7 +172,7 @@ def _start(voice: PiperVoiceFile) -> Server:
     model, aligned = served_model(voice)
     server = Server(voice, model, aligned)
     try:
-        server.wait_until_listening(started + _START_TIMEOUT_S)
+        server.wait_until_listening(started + START_TIMEOUT_S)
     except BaseException:
         server.close()
         raise

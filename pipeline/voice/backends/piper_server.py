@@ -42,7 +42,7 @@ from .piper_voice import PiperVoiceFile
 # Servers per voice model, each speaking one sentence at a time on one core: two single-thread
 # sessions speak the demo's sentences in about half the CPU of one two-thread session.
 PROCESSES = max(1, min(2, os.cpu_count() or 1))
-_START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 60.0
 _REQUEST_TIMEOUT_S = 120.0
 _LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
 # Set before the server's first import: see the module docstring.
@@ -183,7 +183,7 @@ class Server:
         while not self._ready.wait(0.1):
             if time.monotonic() > deadline:
                 self.close()
-                raise ToolError(f"piper did not start within {_START_TIMEOUT_S:g} s")
+                raise ToolError(f"piper did not start within {START_TIMEOUT_S:g} s")
         if len(self._found) < PROCESSES:
             self.close()
             raise ToolError(f"piper could not load {self.voice.model.name}: {self.tail()}")
