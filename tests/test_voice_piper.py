@@ -312,3 +312,19 @@ def test_a_server_that_has_a_thread_when_it_would_fork_refuses_in_one_line(
         PiperBackend(VoiceOptions()).synthesize_words(SENTENCES[0], "en", tmp_path / "0.wav")
     assert "threads after loading the voice, cannot fork safely" in str(error.value)
     assert "\n" not in str(error.value) and not piper._servers
+
+
+def test_on_one_core_the_server_speaks_from_its_own_process_and_forks_nothing(
+        tmp_path, monkeypatch, cache):
+    from pipeline.voice.backends import piper_server
+
+    monkeypatch.setenv(piper.CACHE_ENV, str(cache))
+    monkeypatch.setattr(piper_server, "PROCESSES", 1)
+    piper.close_servers()
+    words = PiperBackend(VoiceOptions()).synthesize_words(SENTENCES[1], "en", tmp_path / "0.wav")
+    assert [w.text for w in words] == SENTENCES[1].split()
+    (server,) = piper._servers.values()
+    pids = processes(server)
+    assert len(pids) == len(server.endpoints) == 1
+    piper.close_servers()
+    assert not Path(f"/proc/{pids[0]}").exists()

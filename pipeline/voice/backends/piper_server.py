@@ -39,9 +39,10 @@ import httpx
 from ...errors import ToolError
 from .piper_voice import PiperVoiceFile
 
-# Servers per voice model, each speaking one sentence at a time on one core: two single-thread
-# sessions speak the demo's sentences in about half the CPU of one two-thread session.
-PROCESSES = max(1, min(2, os.cpu_count() or 1))
+# Serving processes per voice model, each speaking one sentence at a time on one core: two
+# single-thread sessions speak the demo's sentences in about half the CPU of one two-thread
+# session. Forking the loaded server needs Linux (/proc for the thread count, PR_SET_PDEATHSIG).
+PROCESSES = max(1, min(2, os.cpu_count() or 1)) if sys.platform.startswith("linux") else 1
 START_TIMEOUT_S = 60.0
 _REQUEST_TIMEOUT_S = 120.0
 _LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
@@ -83,7 +84,7 @@ def _stop(signum, frame):
     os._exit(0 if signum == signal.SIGTERM else 1)
 def _serve(app, *args, **kwargs):
     global _first
-    threads = len(os.listdir("/proc/self/task"))
+    threads = len(os.listdir("/proc/self/task")) if {processes} > 1 else 1
     if threads > 1:
         sys.exit(f"piper: {{threads}} threads after loading the voice, cannot fork safely")
     _first = os.getpid()
