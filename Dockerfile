@@ -68,8 +68,11 @@ RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation -w /tmp/dist . \
 
 FROM runtime
 
+# ORT_DISABLE_TELEMETRY: ONNX Runtime (the voice) would otherwise start a thread that looks up
+# a Microsoft telemetry host; the Action sends nothing anywhere it was not asked to.
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    ORT_DISABLE_TELEMETRY=1 \
     PATH=/opt/releasecast/bin:$PATH
 
 COPY --from=build /opt/releasecast /opt/releasecast

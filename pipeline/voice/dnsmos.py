@@ -9,6 +9,7 @@ FFmpeg (in-process, PyAV) to 16 kHz mono and peak-normalized first, as in
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class Scores:
 
 def score(path: Path) -> Scores:
     """DNSMOS of the first audio stream of ``path`` (WAV, MP4...)."""
+    # onnxruntime 1.29+ on Linux starts a telemetry thread that looks up a Microsoft host
+    # unless told not to: releasecast works offline and sends nothing.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     try:
         import numpy as np
         from speechmos import dnsmos
