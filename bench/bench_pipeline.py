@@ -60,7 +60,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tree_memory import TreeMemory, own_peak_mb
+from tree_memory import TreeMemory, own_peak_mb, unreaped_cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -225,26 +225,22 @@ def reel_figures(state: dict, scratch: Path, moviepy: Path | None) -> dict:
 
 
 def run_job(name: str, state_file: Path, out: Path) -> None:
-    """Child process: run one job, print its measurements as one JSON line."""
+    """Child process: run one job, print its measurements as one JSON line (the driver adds
+    the tree's memory, sampled from outside)."""
     state = pickle.loads(state_file.read_bytes())
     job = globals()[f"job_{name}"]
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    with TreeMemory() as memory:
-        extra = job(state, out)
-        wall = time.perf_counter() - start
-        unreaped = memory.unreaped_cpu_s()  # e.g. the Piper server, alive until exit
+    extra = job(state, out)
+    wall = time.perf_counter() - start
+    unreaped = unreaped_cpu_s()  # e.g. the Piper server, alive until exit
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (own.ru_utime - before.ru_utime + own.ru_stime - before.ru_stime
            + kids.ru_utime + kids.ru_stime + unreaped)
-    child, child_mb = memory.largest_child()
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rss_self_mb": own_peak_mb(),
-                      "rss_child_mb": child_mb, "rss_child": child,
-                      "rss_tree_mb": memory.tree_peak_mb,
-                      "pss_tree_mb": memory.tree_pss_peak_mb,
                       "rss_child_rusage_mb": kids.ru_maxrss / 1024,
-                      "cpu_unreaped_children_s": unreaped, **extra}))
+                      "cpu_unreaped_children_s": unreaped, **extra}), flush=True)
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -252,12 +248,18 @@ def run_job(name: str, state_file: Path, out: Path) -> None:
 def measure(name: str, state_file: Path, scratch: Path, run: int) -> dict:
     folder = scratch / f"{name}-{run}"
     folder.mkdir()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, __file__, "--job", name, "--state", str(state_file),
-         "--out", str(folder / "out.mp4")], capture_output=True, text=True, check=False)
+         "--out", str(folder / "out.mp4")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    with TreeMemory(proc.pid) as memory:
+        stdout, stderr = proc.communicate()
     if proc.returncode != 0:
-        sys.exit(f"bench: job {name} failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        sys.exit(f"bench: job {name} failed:\n{stderr[-2000:]}")
+    sample = json.loads(stdout.strip().splitlines()[-1])
+    child, child_mb = memory.largest_child()
+    return {**sample, "rss_child_mb": child_mb, "rss_child": child,
+            "rss_tree_mb": memory.tree_peak_mb, "pss_tree_mb": memory.tree_pss_peak_mb}
 
 
 def summarize(samples: dict[str, list[dict]]) -> dict:
