@@ -116,3 +116,37 @@ def test_the_voice_stage_narrates_through_coqui(server, tmp_path):
                                                 "Gracias por escuchar."]
     assert narration.language == "es" and narration.audio.exists()
     assert {c.query["language_id"][0] for c in server.calls(COQUI)} == {"es"}
+
+
+def test_a_sentence_spoken_at_another_sample_rate_is_brought_to_the_first_ones(
+        server, tmp_path):
+    """Sentences are spoken all at once, longest first; one that comes back at another rate
+    (16 kHz among 22.05 kHz) is spoken again and read at the first sentence's rate, so its cue
+    spans its own speech, not a stretched one."""
+    from fake_llm_server import espeak_wav
+
+    from pipeline.voice.pcm import read_clip, trimmed, write_wav
+
+    texts = ["Rocket one point five is here, faster than ever before.", "Thanks.",
+             "Read the whole story."]
+    natural = tmp_path / "natural.wav"
+    natural.write_bytes(espeak_wav(texts[2]))
+    resampled = tmp_path / "16k.wav"
+    write_wav(resampled, read_clip(natural, 16000))
+    # Requests come longest first: texts[0], texts[2], texts[1]; texts[2] comes at 16 kHz,
+    # and so again when it is asked for once more.
+    wav = {"Content-Type": "audio/wav"}
+    server.script(COQUI, Reply(body=espeak_wav(texts[0]), headers=wav),
+                  Reply(body=resampled.read_bytes(), headers=wav),
+                  Reply(body=espeak_wav(texts[1]), headers=wav),
+                  Reply(body=resampled.read_bytes(), headers=wav))
+    story = Story("T", "S", slides=[Slide(SlideKind.TITLE, "Rocket", [], texts[:2]),
+                                    Slide(SlideKind.CLOSING, "Rocket", [], texts[2:])])
+    narration = narrate(story, VoiceOptions(backend="coqui", base_url=server.url), tmp_path,
+                        min_duration=5, max_duration=60)
+    sent = [call.query["text"][0] for call in server.calls(COQUI)]
+    assert sent == [texts[0], texts[2], texts[1], texts[2]]
+    spoken = trimmed(read_clip(natural))[0].duration  # the speech, without its silences
+    cue = narration.cues[-1]
+    assert cue.text == texts[2]
+    assert abs((cue.end - cue.start) - spoken) < 0.05 * spoken  # 16/22.05 would be 27 % off

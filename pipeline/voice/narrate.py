@@ -184,12 +184,18 @@ def _synthesize(
             clips.append(clip)
         return _by_phrase(index, join_words(parts), clips, parts)
 
-    # The first clip sets the rate; the rest follow in parallel.
-    first = speak(jobs[0]) if jobs else None
-    if first is not None:
-        rate.append(first.clip.rate)
+    # All at once, the longest first (the last to finish is then a short one: no voice waits
+    # long for the other); each clip at its own rate, then any clip at another rate than the
+    # first's is spoken again at that one (a voice keeps one rate: this is for odd backends).
+    longest_first = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
     with ThreadPoolExecutor(max_workers=concurrency(backend)) as pool:
-        spoken = ([first] if first else []) + list(pool.map(speak, jobs[1:]))
+        done = dict(zip(longest_first, pool.map(speak, [jobs[i] for i in longest_first]),
+                        strict=True))
+    spoken = [done[i] for i in range(len(jobs))]
+    if spoken:
+        rate.append(spoken[0].clip.rate)
+        spoken = [sentence if sentence.clip.rate == rate[0] else speak(job)
+                  for sentence, job in zip(spoken, jobs, strict=True)]
     sentences = [sentence for sentence in spoken if sentence.clip.samples]
     if not sentences:
         raise InputError(f"the {backend.name} voice produced no audible speech")
