@@ -247,15 +247,22 @@ def test_without_onnx_the_model_is_served_as_it_is(tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists()
 
 
-@pytest.mark.skipif(PROCESSES < 2, reason="one core: one serving process")
-def test_the_model_loaded_once_is_served_by_two_processes_each_with_its_own_last_sentence(
-        tmp_path, monkeypatch, cache):
+@pytest.fixture
+def serving(tmp_path, monkeypatch, cache):
+    """A fresh Piper server pair that has spoken one sentence: (backend, server, its pids)."""
     monkeypatch.setenv(piper.CACHE_ENV, str(cache))
     piper.close_servers()
     backend = PiperBackend(VoiceOptions())
     assert backend.synthesize_words(SENTENCES[0], "en", tmp_path / "0.wav")
     (server,) = piper._servers.values()
     pids = processes(server)
+    return backend, server, pids
+
+
+@pytest.mark.skipif(PROCESSES < 2, reason="one core: one serving process")
+def test_the_model_loaded_once_is_served_by_two_processes_each_with_its_own_last_sentence(
+        serving):
+    _, server, pids = serving
     assert len(pids) == len(server.endpoints) == 2
     assert len({endpoint.url for endpoint in server.endpoints}) == 2
     for endpoint, text in zip(server.endpoints, SENTENCES[1:], strict=True):
@@ -271,13 +278,8 @@ def test_the_model_loaded_once_is_served_by_two_processes_each_with_its_own_last
 @pytest.mark.skipif(PROCESSES < 2, reason="one core: one serving process")
 @pytest.mark.parametrize("killed", ["first", "forked", "both"])
 def test_a_killed_serving_process_ends_its_pair_and_the_next_sentence_starts_a_new_one(
-        tmp_path, monkeypatch, cache, killed):
-    monkeypatch.setenv(piper.CACHE_ENV, str(cache))
-    piper.close_servers()
-    backend = PiperBackend(VoiceOptions())
-    assert backend.synthesize_words(SENTENCES[0], "en", tmp_path / "0.wav")
-    (server,) = piper._servers.values()
-    pids = processes(server)
+        tmp_path, serving, killed):
+    backend, server, pids = serving
     for pid in {"first": pids[:1], "forked": pids[1:], "both": pids}[killed]:
         os.kill(pid, signal.SIGKILL)
     server.process.wait(10)  # the first: releasecast's child, reaped here
