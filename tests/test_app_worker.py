@@ -494,7 +494,9 @@ def test_a_worker_outlives_a_redis_restart_registers_again_and_works_on(stack: S
     payload = stack.project("blip")
     markers = stack.root / "blip-markers"
     markers.mkdir()
-    _slow_accepted_push(stack.blog_bare("acme/blip-blog"), markers, seconds=6)
+    # The push outlasts the 1.5 s outage and the restart by over 2 s: heartbeats (every 1 s
+    # here) meet the outage and then the empty Redis while the job runs.
+    _slow_accepted_push(stack.blog_bare("acme/blip-blog"), markers, seconds=4)
     survivor = stack.worker("survivor")
     job_id = stack.deliver(payload)
     wait_until(lambda: (markers / "pushing").exists(), 90, 0.1, what="the push to start")
