@@ -35,6 +35,8 @@ __all__ = [
     "caption_strip",
     "load_scene",
     "render_artwork",
+    "render_cards",
+    "render_slides",
 ]
 
 # PNG's zlib level: 1 is ~3x faster than the default 6 and the files are ~15 % larger; the
@@ -51,14 +53,27 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
     (:func:`load_scene`). ``link`` is where the closing card sends people (its QR code): the
     post's URL when known, else the release page. Bad brand input (a missing or unreadable
     logo or font) raises :class:`~pipeline.errors.InputError` before anything is written.
+    The two halves can also be drawn apart: :func:`render_slides`, :func:`render_cards`.
     """
-    style = Style.from_brand(brand, facts.repository.name, story.language)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the artwork folder {out_dir}: {exc.strerror}") from None
-    cover = _save(render_cover(facts, story, style), out_dir / "cover.png")
-    card = _save(render_social_card(facts, story, style), out_dir / "social-card.png")
+    slides = render_slides(facts, story, brand, out_dir, link=link)
+    cover, card = render_cards(facts, story, brand, out_dir)
+    return Artwork(cover=cover, social_card=card, slides=slides)
+
+
+def render_cards(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path
+                 ) -> tuple[Path, Path]:
+    """The post's ``cover.png`` and ``social-card.png``: only the post needs them, so the
+    pipeline draws them while the reel encodes."""
+    style = _style(facts, story, brand, out_dir)
+    return (_save(render_cover(facts, story, style), out_dir / "cover.png"),
+            _save(render_social_card(facts, story, style), out_dir / "social-card.png"))
+
+
+def render_slides(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path, *,
+                  link: str | None = None) -> list[Path]:
+    """One slide per ``story.slides`` entry, with its ``.scene.json`` (see
+    :func:`render_artwork`)."""
+    style = _style(facts, story, brand, out_dir)
     # Avatars only when the facts carry their URLs (the GitHub API was asked); else initials.
     info = SlideFacts.of(facts, link, fetch_avatars(facts.contributors))
     slides = []
@@ -74,7 +89,18 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
             "boxes": part_boxes(scene),  # the reel need not draw each part to find it
         })
         slides.append(path)
-    return Artwork(cover=cover, social_card=card, slides=slides)
+    return slides
+
+
+def _style(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path) -> Style:
+    """The brand's style (a bad logo or font fails here, before anything is drawn) and the
+    folder to draw into."""
+    style = Style.from_brand(brand, facts.repository.name, story.language)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the artwork folder {out_dir}: {exc.strerror}") from None
+    return style
 
 
 _SCENE_VERSION = 1
