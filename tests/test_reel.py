@@ -21,7 +21,7 @@ from audio_samples import decode_mono, rms_db
 from factories import sample_facts
 from PIL import Image, ImageChops
 
-from pipeline.art import CAPTION_BOTTOM, CAPTION_TOP, render_artwork
+from pipeline.art import CAPTION_BOTTOM, CAPTION_TOP, render_slides
 from pipeline.config import Brand, Config, ReelOptions, VoiceOptions
 from pipeline.errors import InputError, ToolError
 from pipeline.reel import render_reel
@@ -55,7 +55,7 @@ def work(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def slides(work) -> list[Path]:
     story = short_story()
-    return render_artwork(sample_facts(), story, Brand(), work / "art").slides
+    return render_slides(sample_facts(), story, Brand(), work / "art")  # no cover or card
 
 
 @pytest.fixture(scope="module")
