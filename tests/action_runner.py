@@ -116,6 +116,9 @@ class ActionRun:
         return [m.group(1) for m in re.finditer(rf"^::{name}(?: [^:]*)?::(.*)$", self.stdout, re.M)]
 
 
+CLOSED_API_URL = "http://127.0.0.1:9"  # the discard port: nothing listens on loopback
+
+
 class ActionEnv:
     """A runner's view of one job: workspace, event file, output and summary files."""
 
@@ -156,6 +159,9 @@ class ActionEnv:
             "GITHUB_OUTPUT": str(step / "output"),
             "GITHUB_STEP_SUMMARY": str(step / "summary.md"),
             "RUNNER_TEMP": str(self.root / "runner-temp"),
+            # A runner always names its API; here a closed loopback port unless a test passes
+            # its local GitHub, so no test token is ever sent to api.github.com.
+            "GITHUB_API_URL": CLOSED_API_URL,
         })
         (self.root / "runner-temp").mkdir(exist_ok=True)
         if event_path is not None:
