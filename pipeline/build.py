@@ -87,16 +87,16 @@ class BuildResult(Rendered):
         }
 
 
-def _slides_and_voice(
+def _art_and_voice(
     facts: ReleaseFacts, story: Story, config: Config, work: Path, progress: Progress,
     link: str | None = None,
-) -> tuple[list[Path], Narration]:
-    """The slides (Pillow, in-process) and the narration (Piper's servers) overlap well."""
-    from .art import render_slides
+) -> tuple[Artwork, Narration | None]:
+    """Art (Pillow, in-process) and voice (espeak-ng + ffmpeg, subprocesses) overlap well."""
+    from .art import render_artwork
 
-    def slides() -> list[Path]:
-        with progress.stage("art", "slides", spinner=False):
-            return render_slides(facts, story, config.brand, work / "art", link=link)
+    def art() -> Artwork:
+        with progress.stage("art", "images", spinner=False):
+            return render_artwork(facts, story, config.brand, work / "art", link=link)
 
     def voice() -> Narration:
         from .voice import narrate
@@ -119,18 +119,12 @@ def _slides_and_voice(
                 min_duration=config.reel.min_duration, max_duration=config.reel.max_duration,
             )
 
+    if not config.reel.enabled:
+        return art(), None
     with ThreadPoolExecutor(max_workers=2) as pool:
-        drawn = pool.submit(slides)
+        artwork = pool.submit(art)
         narration = pool.submit(voice)
-        return drawn.result(), narration.result()
-
-
-def _cards(facts: ReleaseFacts, story: Story, config: Config, work: Path,
-           progress: Progress) -> tuple[Path, Path]:
-    from .art import render_cards
-
-    with progress.stage("cards", "cover and social card", spinner=False):
-        return render_cards(facts, story, config.brand, work / "art")
+        return artwork.result(), narration.result()
 
 
 def _start_voice_early(config: Config) -> None:
@@ -182,27 +176,16 @@ def render_release(
             story = write_story(facts, config)
         languages = languages if languages is not None else config.languages
         _check_languages(story, config, languages)
-        link = post_link(facts, site)
-        reel, narration = None, None
-        if not config.reel.enabled:
-            from .art import render_artwork
-
-            with progress.stage("art", "images", spinner=False):
-                artwork = render_artwork(facts, story, config.brand, work / "art", link=link)
-        else:
+        artwork, narration = _art_and_voice(facts, story, config, work, progress,
+                                            post_link(facts, site))
+        reel = None
+        if narration is not None:
             from .reel import render_reel
 
-            slides, narration = _slides_and_voice(facts, story, config, work, progress, link)
-            # The cover and the social card are only for the post: drawn while the reel
-            # encodes, they fill the cores x264 leaves idle instead of slowing the voice.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                cards = pool.submit(_cards, facts, story, config, work, progress)
-                with progress.stage("reel", "reel (1080x1920 H.264)"):
-                    reel = render_reel(slides, narration, config.reel, work / "reel.mp4",
-                                       brand=config.brand,
-                                       progress=progress.fraction("reel (1080x1920 H.264)"))
-                cover, card = cards.result()
-            artwork = Artwork(cover=cover, social_card=card, slides=slides)
+            with progress.stage("reel", "reel (1080x1920 H.264)"):
+                reel = render_reel(artwork.slides, narration, config.reel, work / "reel.mp4",
+                                   brand=config.brand,
+                                   progress=progress.fraction("reel (1080x1920 H.264)"))
         dubs = _dub(facts, story, config, artwork, narration, work, progress, languages)
     except BaseException:
         if work_dir is None:

@@ -245,7 +245,7 @@ def test_an_unreachable_language_fails_before_rendering(tmp_path: Path, repo: Pa
     code, err = run_cli(capsys, "run", "--repo", str(repo), "--tag", "v0.2.0", "--site",
                         str(site), "--languages", "xx")
     assert_clean_failure(code, err, site, "cannot translate en to xx")
-    assert "slides: done" not in err and "narration: done" not in err  # nothing was rendered
+    assert "images: done" not in err and "narration: done" not in err  # nothing was rendered
 
 
 def test_a_missing_voice_over_recording_is_one_clear_error(tmp_path: Path, repo: Path,
