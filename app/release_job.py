@@ -28,7 +28,6 @@ from pipeline.github_api import GitHubApi
 from pipeline.plan import PublishRequest, Shell, Skip, plan_release
 from pipeline.progress import Progress
 from pipeline.release_link import notes_event
-from pipeline.site import read_settings
 from pipeline.youtube.config import Transport, YouTubeAuth
 
 from .events import full_name_problem, tag_problem
@@ -170,10 +169,9 @@ def build_and_publish(
                                    server_url=server),
             progress=progress,
         )
-    settings = read_settings(published.site)
     outcome = Outcome(
         post_url=published.post_url,
-        video_url=settings.absolute(published.video_url) if published.video_url else None,
+        video_url=published.video_url,  # absolute when the site's url is set, as post_url
         youtube_url=published.youtube.url if published.youtube is not None else None,
     )
     return ReleaseJobResult(outcome, dict(progress.timings), published.commit_sha,

@@ -81,16 +81,18 @@ def test_repository_storage_commits_the_reel_and_reruns_commit_nothing(tmp_path:
     video = run.kept("video-path")
     assert video == "assets/releasecast/hello-world-v1-0-0/reel.mp4" and video in tree(blog)
     # The new site is served at https://codertocat.github.io/Hello-World (create-site).
+    # video-url is absolute, like post-url; the post itself links the site path
     assert run.outputs["video-url"] == \
-        "/Hello-World/assets/releasecast/hello-world-v1-0-0/reel.mp4"
+        "https://codertocat.github.io/Hello-World/assets/releasecast/hello-world-v1-0-0/reel.mp4"
     assert_vertical_h264(show(blog, "main", video, tmp_path / "reel.mp4"))
     post = git("--git-dir", str(blog), "show", f"main:{run.kept('post-path')}")
-    assert f'src="{run.outputs["video-url"]}"' in video_block(post)
+    assert 'src="/Hello-World/assets/releasecast/hello-world-v1-0-0/reel.mp4"' in video_block(post)
     assert f"| Reel | `{video}` (" in run.summary and "| reel |" in run.summary
 
     again = runner.run(release_event(tag="v1.0.0"), inputs=inputs)
     assert again.returncode == 0, again.log
     assert again.outputs["result"] == "unchanged" and commit_count(blog) == 1
+    assert again.outputs["video-url"] == run.outputs["video-url"]  # read back from the post
 
 
 def test_release_asset_storage_uploads_the_reel_and_links_it(tmp_path: Path,

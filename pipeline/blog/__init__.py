@@ -148,14 +148,15 @@ def publish_release(
         elsewhere, video.record if video is not None else None),
         front_matter={FRONT_MATTER_KEY: fingerprint})
     output = build.output
+    settings = read_settings(site)
     main_url = (elsewhere.get(rendered.story.language) if rendered.story.language in elsewhere
-                else (f"{read_settings(site).baseurl}/{output.video.as_posix()}"
+                else (settings.absolute(f"{settings.baseurl}/{output.video.as_posix()}")
                       if output.video else None))
 
     published = Published(
         build=build, facts=facts, site=site, branch=branch,
         post_path=_repo_path(target.site_path, output.post),
-        post_url=read_settings(site).absolute(output.post_url),
+        post_url=settings.absolute(output.post_url),
         image_paths=[_repo_path(target.site_path, p) for p in output.images],
         video_path=_repo_path(target.site_path, output.video) if output.video else None,
         video_url=main_url, commit_sha=None, changed=False, youtube=video, warnings=warnings,
@@ -265,7 +266,7 @@ def _as_published(post: Path, site: Path, checkout: BlogCheckout, target: BlogTa
         image_paths=[_repo_path(target.site_path, p.relative_to(site)) for p in files
                      if p.suffix == ".png"],
         video_path=_repo_path(target.site_path, video.relative_to(site)) if video else None,
-        video_url=str(matter["video"]) if matter.get("video") else None,
+        video_url=settings.absolute(str(matter["video"])) if matter.get("video") else None,
         commit_sha=checkout.git.head() if checkout.exists_on_remote else None,
         changed=False, warnings=warnings,
         youtube=(YouTubeVideo(str(matter["youtube_id"]), str(matter.get("youtube_url") or ""),
@@ -289,8 +290,7 @@ def _after_publish(plan: Plan, published: Published, api: GitHubApi | None,
         note("release link: the site's _config.yml sets no `url` (or a placeholder), so the "
              "post has no address to link from the release; set `url: https://...` there")
     elif settings is not None and repository and release.get("id"):
-        video = published.video_url
-        video = settings.absolute(video) if video and video.startswith("/") else video
+        video = published.video_url  # absolute, as post_url is: the site's url is set
         published.release_link = api.edit_release_body(
             repository, int(release["id"]), lambda now: with_links(now, published.post_url, video))
     if not published.changed:
