@@ -32,6 +32,13 @@ def test_protect_masks_code_names_versions_urls_and_references():
     assert masked.restore(masked.text) == " ".join(CAPTIONS[:3])
 
 
+def test_identifiers_are_kept_even_without_their_backticks():
+    masked = protect("Respect NO_COLOR, call fooBar or __init__, implement OwnedFd on GitHub.")
+    assert masked.spans == ["NO_COLOR", "fooBar", "__init__", "OwnedFd", "GitHub"]
+    # ordinary words are translated: capitalised, all-caps or hyphenated alike
+    assert protect("Show ETA and rate. Fixed in Chain for zero-length reads.").spans == []
+
+
 def test_restore_refuses_a_lost_or_repeated_placeholder():
     masked = protect("Thanks @alice for #41.")
     assert masked.restore("Gracias ZPH0Z por ZPH1Z.") == "Gracias @alice por #41."
@@ -63,6 +70,13 @@ def test_apertium_translates_and_keeps_protected_spans(target, word):
         assert span in " ".join(out), span
     assert out[3] != CAPTIONS[3]  # translated, whatever the quality
     assert "Rocket" in out[0] and "Cohete" not in out[0]
+
+
+@needs_apertium
+def test_apertium_leaves_an_identifier_as_it_is_written():
+    out = get_translator(Config(translator="apertium")).translate(
+        ["Respect NO_COLOR.", "Implement From OwnedFd for File."], source="en", target="es")
+    assert "NO_COLOR" in out[0] and "OwnedFd" in out[1]  # not "NINGÚN_COLOR"
 
 
 @needs_apertium

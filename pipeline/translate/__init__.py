@@ -3,8 +3,9 @@
 ``config.translator`` picks the backend: ``apertium`` (offline, where the language pair is
 installed), ``gemini`` / ``openai`` (a language model, told to keep code, names, versions and
 URLs), or ``marian`` (OPUS-MT models run with CTranslate2 from a local directory). Every backend
-gets the same protection: code spans, URLs, versions, @mentions, #references, options and the
-names passed as ``keep`` are masked before translation and put back after, untouched.
+gets the same protection: code spans, identifiers (snake_case, camelCase, inner-capital names),
+URLs, versions, @mentions, #references, options and the names passed as ``keep`` are masked
+before translation and put back after, untouched.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Keeping code, names, versions, URLs, mentions and references out of a translator's reach.
+"""Keeping code, identifiers, names, versions, URLs, mentions and references out of a
+translator's reach.
 
 Each protected span is replaced by a placeholder token (``ZPH0Z``) that translators leave
 alone (Apertium passes unknown words through, language models are told to keep them); after
@@ -20,6 +21,13 @@ _PROTECTED = [
     r"(?<![\w.@/])@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\b",  # @mention
     r"(?<!\w)#\d+\b",  # issue or PR reference
     r"(?<![\w-])--?[A-Za-z][\w-]*",  # command-line option
+    # Identifiers, even once the script has dropped their backticks: snake_case and
+    # SCREAMING_SNAKE ("NO_COLOR" came back as "NINGÚN_COLOR"), camelCase, and PascalCase with
+    # an inner capital ("OwnedFd", "GitHub"). Case matters for these, whatever the rest does.
+    r"(?<!\w)(?:_+[A-Za-z0-9]+(?:_+[A-Za-z0-9]+)*_*|[A-Za-z][A-Za-z0-9]*(?:_+[A-Za-z0-9]+)+_*)"
+    r"(?!\w)",
+    r"(?-i:(?<![\w.])[a-z]+[0-9]*(?:[A-Z][a-z0-9]*)+(?!\w))",
+    r"(?-i:(?<![\w.])[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+(?!\w))",
 ]
 _PLACEHOLDER = re.compile(r"ZPH(\d+)Z")
 
