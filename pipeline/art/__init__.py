@@ -35,7 +35,6 @@ __all__ = [
     "caption_strip",
     "load_scene",
     "render_artwork",
-    "render_cards",
     "render_slides",
 ]
 
@@ -53,27 +52,24 @@ def render_artwork(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Pat
     (:func:`load_scene`). ``link`` is where the closing card sends people (its QR code): the
     post's URL when known, else the release page. Bad brand input (a missing or unreadable
     logo or font) raises :class:`~pipeline.errors.InputError` before anything is written.
-    The two halves can also be drawn apart: :func:`render_slides`, :func:`render_cards`.
     """
-    slides = render_slides(facts, story, brand, out_dir, link=link)
-    cover, card = render_cards(facts, story, brand, out_dir)
-    return Artwork(cover=cover, social_card=card, slides=slides)
-
-
-def render_cards(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path
-                 ) -> tuple[Path, Path]:
-    """The post's ``cover.png`` and ``social-card.png``: only the post needs them, so the
-    pipeline draws them while the reel encodes."""
     style = _style(facts, story, brand, out_dir)
-    return (_save(render_cover(facts, story, style), out_dir / "cover.png"),
-            _save(render_social_card(facts, story, style), out_dir / "social-card.png"))
+    cover = _save(render_cover(facts, story, style), out_dir / "cover.png")
+    card = _save(render_social_card(facts, story, style), out_dir / "social-card.png")
+    slides = _draw_slides(facts, story, brand, style, out_dir, link)
+    return Artwork(cover=cover, social_card=card, slides=slides)
 
 
 def render_slides(facts: ReleaseFacts, story: Story, brand: Brand, out_dir: Path, *,
                   link: str | None = None) -> list[Path]:
-    """One slide per ``story.slides`` entry, with its ``.scene.json`` (see
-    :func:`render_artwork`)."""
-    style = _style(facts, story, brand, out_dir)
+    """Only the slides of :func:`render_artwork` (with their ``.scene.json``), for a caller
+    that needs no cover or social card."""
+    return _draw_slides(facts, story, brand, _style(facts, story, brand, out_dir), out_dir,
+                        link)
+
+
+def _draw_slides(facts: ReleaseFacts, story: Story, brand: Brand, style: Style, out_dir: Path,
+                 link: str | None) -> list[Path]:
     # Avatars only when the facts carry their URLs (the GitHub API was asked); else initials.
     info = SlideFacts.of(facts, link, fetch_avatars(facts.contributors))
     slides = []
