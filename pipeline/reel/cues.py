@@ -164,13 +164,15 @@ def _phrases(words: list[TimedWord]) -> list[list[TimedWord]]:
     return phrases + _balanced(run)
 
 
-def _fits(phrase: list[TimedWord]) -> bool:
+def _length(phrase: list[TimedWord]) -> int | None:
+    """The phrase's length in characters, or None when it does not fit in one caption."""
+    length = len(_join(tuple(w.text for w in phrase)))
     if len(phrase) == 1:
-        return True  # a word longer than a phrase is still shown, alone
+        return length  # a word longer than a phrase is still shown, alone
     cjk = any(_CJK.search(word.text) for word in phrase)
     limit = PHRASE_CJK_CHARS if cjk else PHRASE_CHARS
-    return (len(phrase) <= (limit if cjk else PHRASE_WORDS)
-            and len(_join(tuple(w.text for w in phrase))) <= limit)
+    return length if len(phrase) <= (limit if cjk else PHRASE_WORDS) and length <= limit \
+        else None
 
 
 def _balanced(run: list[TimedWord]) -> list[list[TimedWord]]:
@@ -183,12 +185,11 @@ def _balanced(run: list[TimedWord]) -> list[list[TimedWord]]:
     for end in range(1, len(run) + 1):
         options = []
         for start in range(end - 1, -1, -1):
-            phrase = run[start:end]
-            if not _fits(phrase):
+            length = _length(run[start:end])
+            if length is None:
                 break  # a longer phrase ending here does not fit either
             (count, lone, squares), _ = best[start]
-            length = len(_join(tuple(w.text for w in phrase)))
-            options.append(((count + 1, lone + (len(phrase) == 1), squares + length ** 2),
+            options.append(((count + 1, lone + (end - start == 1), squares + length ** 2),
                             start))
         best.append(min(options))
     cuts, end = [], len(run)
