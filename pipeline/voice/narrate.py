@@ -154,14 +154,13 @@ def _synthesize(
     sentences that make no sound are left out."""
     jobs = [(index, number, text) for index, texts in enumerate(scripts)
             for number, text in enumerate(texts)]
-    rate: list[int] = []  # every clip is brought to the first one's rate
-
-    def speak(job: tuple[int, int, str]) -> _Sentence:
+    def speak(job: tuple[int, int, str], rate: int | None = None) -> _Sentence:
+        """One sentence, its clips read at ``rate`` (None: the backend's own)."""
         index, number, text = job
         out = work / f"s{index:02d}-{number:02d}.wav"
         if isinstance(backend, TimedSpeechBackend):
             words = backend.synthesize_words(text, language, out)
-            clip, cut = trimmed(read_clip(out, rate[0] if rate else None))
+            clip, cut = trimmed(read_clip(out, rate))
             words = [_within(w, cut, clip.duration) for w in words]
             if words and clip.samples:
                 return _Sentence(index, text, clip, segment(words))
@@ -173,8 +172,7 @@ def _synthesize(
                 break
             phrase = pending.pop(0)
             path = out.with_name(f"{out.stem}-{attempt}.wav")
-            clip = trimmed(read_clip(backend.synthesize(phrase, language, path),
-                                     rate[0] if rate else None))[0]
+            clip = trimmed(read_clip(backend.synthesize(phrase, language, path), rate))[0]
             # The guess from the text's length was wrong for this voice: cut by the real one.
             shorter = _phrases_of(phrase, clip.duration)
             if len(shorter) > 1:
@@ -193,8 +191,8 @@ def _synthesize(
                         strict=True))
     spoken = [done[i] for i in range(len(jobs))]
     if spoken:
-        rate.append(spoken[0].clip.rate)
-        spoken = [sentence if sentence.clip.rate == rate[0] else speak(job)
+        rate = spoken[0].clip.rate
+        spoken = [sentence if sentence.clip.rate == rate else speak(job, rate)
                   for sentence, job in zip(spoken, jobs, strict=True)]
     sentences = [sentence for sentence in spoken if sentence.clip.samples]
     if not sentences:
