@@ -110,27 +110,25 @@ runpy.run_module("piper.http_server", run_name="__main__", alter_sys=True)
 
 
 class _Endpoint:
-    """One serving process's URL, with its own client; one sentence at a time (the process's
-    ``/info`` reports its last synthesis)."""
+    """One serving process's URL, with its own client. One sentence at a time, since the
+    process's ``/info`` reports its last synthesis: :meth:`Server.synthesize` lends each
+    endpoint to one caller at a time."""
 
     def __init__(self, server: Server, url: str) -> None:
         self.server = server
         self.url = url
-        self.lock = threading.Lock()
         # One client for the server's life: httpx.post() builds a client (and its TLS context)
         # per call, ~50 ms, twice a sentence. Loopback only: no proxy from the environment.
         self.client = httpx.Client(timeout=_REQUEST_TIMEOUT_S, trust_env=False)
 
     def synthesize(self, text: str, length_scale: float) -> tuple[bytes, dict]:
-        with self.lock:
-            try:
-                response = self.client.post(f"{self.url}/synthesize",
-                                            json={"text": text, "length_scale": length_scale})
-                response.raise_for_status()
-                info = self.client.get(f"{self.url}/info").json()
-            except httpx.HTTPError as exc:
-                raise ToolError(f"piper failed on a sentence: {exc}; "
-                                f"{self.server.tail()}") from None
+        try:
+            response = self.client.post(f"{self.url}/synthesize",
+                                        json={"text": text, "length_scale": length_scale})
+            response.raise_for_status()
+            info = self.client.get(f"{self.url}/info").json()
+        except httpx.HTTPError as exc:
+            raise ToolError(f"piper failed on a sentence: {exc}; {self.server.tail()}") from None
         return response.content, info.get("last") or {}
 
 
