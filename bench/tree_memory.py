@@ -153,13 +153,19 @@ class TreeMemory:
         if "VmRSS" not in root:
             return  # the job has ended (or not begun)
         total, proportional = _kib(root, "VmRSS"), _pss_kib(self.root)
-        for pid in descendants(self.root):
+        before = descendants(self.root)
+        for pid in before:
             status = _status(pid)
             if "VmHWM" not in status:  # gone, or a zombie: keep what was seen last
                 continue
             total += _kib(status, "VmRSS")
             proportional += _pss_kib(pid)
             self.children[pid] = (_name(pid, status), _kib(status, "VmHWM") / 1024)
+        if set(descendants(self.root)) != set(before):
+            # A process ended (or began) while the tree was read: pages it shared have moved
+            # to the survivors, which may have been read after it, so this sum counts some
+            # twice. Its parts are not one moment of the tree: the next sample is.
+            return
         self.tree_peak_mb = max(self.tree_peak_mb, total / 1024)
         self.tree_pss_peak_mb = max(self.tree_pss_peak_mb, proportional / 1024)
 

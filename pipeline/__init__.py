@@ -12,4 +12,11 @@ The pipeline is a chain of stages over plain data (see ``pipeline.structure``)::
 ``pipeline.build`` runs the chain; the CLI, the Action and the App worker are thin shells over it.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# numpy's OpenBLAS starts a thread per core that spins ~0.1 s of CPU as numpy is imported;
+# releasecast's numpy (pixels, audio samples) does no linear algebra. Before numpy's first
+# import, and only where the user has not chosen.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

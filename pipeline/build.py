@@ -117,6 +117,7 @@ def _art_and_voice(
             return narrate(
                 story, config.voice, work / "voice", crossfade=config.reel.crossfade,
                 min_duration=config.reel.min_duration, max_duration=config.reel.max_duration,
+                keep_voice=False,  # the reel, not a voice, needs the memory next
             )
 
     if not config.reel.enabled:
@@ -253,7 +254,8 @@ def _dub(
 ) -> dict[str, Reel]:
     if narration is None or not languages:
         return {}
-    from .dub import dub_reel
+    from .dub import dub_reel, voice_for
+    from .voice.backends import release_voice
 
     dubs: dict[str, Reel] = {}
     for language in languages:
@@ -262,4 +264,7 @@ def _dub(
         with progress.stage(f"dub:{language}", f"dubbed reel ({language})"):
             dubs[language] = dub_reel(story, narration, artwork.slides, config, language,
                                       work / f"dub-{language}")
+        # No later narration speaks this language: its voice's memory (a Piper server holds
+        # ~300 MB) goes before the next dub's reel needs it.
+        release_voice(voice_for(config, language))
     return dubs

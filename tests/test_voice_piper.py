@@ -208,6 +208,29 @@ def test_a_server_started_early_is_the_one_that_speaks(tmp_path, monkeypatch):
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids), "none outlives close_servers"
 
 
+def test_a_narration_that_keeps_no_voice_stops_its_server_once_the_speech_is_spoken(
+        tmp_path, cache, monkeypatch):
+    """The pipeline's narrations pass keep_voice=False: the reel after them gets the memory
+    the voice's processes held; a later narration starts a server of its own."""
+    from pipeline.voice.backends import piper
+
+    monkeypatch.setenv(piper.CACHE_ENV, str(cache))
+    piper.close_servers()
+    piper.start_early(VoiceOptions(), "en")
+    story = Story("t", "s", slides=[Slide(SlideKind.TITLE, "t", narration=SENTENCES[:1])])
+    (starting,) = piper._starting.values()
+    pids = processes(starting.result())
+    narration = narrate(story, VoiceOptions(), tmp_path / "out", min_duration=5,
+                        keep_voice=False)
+    assert narration.cues, "the server was there while the sentence was spoken"
+    assert not piper._servers and not piper._starting
+    assert all(ended(pid) for pid in pids), "every serving process is stopped"
+    narrate(story, VoiceOptions(), tmp_path / "again", min_duration=5)
+    (again,) = piper._servers.values()
+    assert not set(processes(again)) & set(pids)
+    piper.close_servers()
+
+
 def test_a_failed_early_start_is_the_same_one_line_error_and_leaves_no_server(
         tmp_path, monkeypatch):
     from pipeline.errors import ToolError

@@ -16,7 +16,13 @@ from ..config import VoiceOptions
 from ..errors import InputError
 from ..structure import Cue, Narration, SlideKind, Story, Word
 from . import loudness
-from .backends import SpeechBackend, TimedSpeechBackend, concurrency, get_backend
+from .backends import (
+    SpeechBackend,
+    TimedSpeechBackend,
+    concurrency,
+    get_backend,
+    release_voice,
+)
 from .captions import (
     MAX_CUE_S,
     estimate_words,
@@ -66,6 +72,7 @@ def narrate(
     max_duration: float = 60,
     language: str | None = None,
     raw_out: Path | None = None,
+    keep_voice: bool = True,
 ) -> Narration:
     """Speak each slide's sentences and lay them out for the reel.
 
@@ -75,6 +82,8 @@ def narrate(
     narration is spoken up to 20 % faster, then loses its lowest-priority sentences (see
     :func:`~pipeline.voice.timeline.sentences_to_drop`). ``raw_out`` keeps a copy of the
     speech as synthesized, laid out but not yet normalized (the bench scores it).
+    ``keep_voice=False``: nothing else will speak with ``options`` soon, so what the voice keeps
+    loaded (a Piper server, ~300 MB) is let go as soon as the last sentence is spoken.
     """
     if min_duration > max_duration:
         raise InputError(
@@ -106,6 +115,8 @@ def narrate(
             if faster > options.rate:
                 backend = get_backend(options.model_copy(update={"rate": faster}), language)
                 sentences = _synthesize(backend, scripts, language, work)
+        if not keep_voice:
+            release_voice(options)
         sentences = _shorten(sentences, protected, crossfade, max_duration)
         laid = _plan(sentences, len(scripts), crossfade, min_duration)
 

@@ -83,5 +83,14 @@ def get_backend(options: VoiceOptions, language: str | None = None) -> SpeechBac
 _told: set[tuple[str, str]] = set()
 
 
+def release_voice(options: VoiceOptions) -> None:
+    """Let go of what speaking with ``options`` keeps loaded between sentences (a Piper
+    voice's server); the next narration with it loads it again."""
+    if options.backend == "piper":
+        from .piper import stop_server
+
+        stop_server(options)
+
+
 def concurrency(backend: SpeechBackend) -> int:
     return max(1, int(getattr(backend, "concurrency", 1)))

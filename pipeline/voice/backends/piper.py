@@ -220,6 +220,27 @@ def start_early(options: VoiceOptions, language: str | None = None) -> None:
             _launch(voice)
 
 
+def stop_server(options: VoiceOptions) -> None:
+    """Stop the server of the voice ``options`` names, running or still starting (nothing if
+    there is none): whoever spoke with it is done, and its processes hold ~300 MB."""
+    if not piper_installed():
+        return
+    try:
+        voice = voice_file(options.model)
+    except InputError:
+        return
+    if voice is None:
+        return
+    with _servers_lock:
+        server = _servers.pop(voice.model, None)
+        starting = _starting.pop(voice.model, None)
+    if starting is not None:
+        with contextlib.suppress(Exception):  # a failed start left nothing running
+            server = starting.result()
+    if server is not None:
+        server.close()
+
+
 @atexit.register
 def close_servers() -> None:
     """Stop every Piper server this process started (waiting for those still starting)."""
