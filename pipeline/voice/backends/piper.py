@@ -203,17 +203,23 @@ def _server(voice: PiperVoiceFile) -> Server:
     return server
 
 
+def _named_voice(options: VoiceOptions) -> PiperVoiceFile | None:
+    """The Piper voice ``options`` names; None without piper-tts or without that voice (the
+    voice stage says so, in its own words, when it speaks)."""
+    if not piper_installed():
+        return None
+    try:
+        return voice_file(options.model)
+    except InputError:
+        return None
+
+
 def start_early(options: VoiceOptions, language: str | None = None) -> None:
     """Begin starting the server for the voice that will speak ``language`` (None: whatever
     the configured voice speaks); nothing when that is not a Piper voice. Piper's start takes
     ~2 s: it overlaps whatever the caller does next. A failed start is reported by the first
     sentence spoken, in the same words as without this."""
-    if options.backend != "piper" or not piper_installed():
-        return
-    try:
-        voice = voice_file(options.model)
-    except InputError:
-        return  # the voice stage says so, in its own words
+    voice = _named_voice(options) if options.backend == "piper" else None
     if voice is None or (language is not None and not speaks(voice, language)):
         return
     with _servers_lock:
@@ -225,12 +231,7 @@ def start_early(options: VoiceOptions, language: str | None = None) -> None:
 def stop_server(options: VoiceOptions) -> None:
     """Stop the server of the voice ``options`` names, running or still starting (nothing if
     there is none): whoever spoke with it is done, and its processes hold ~300 MB."""
-    if not piper_installed():
-        return
-    try:
-        voice = voice_file(options.model)
-    except InputError:
-        return
+    voice = _named_voice(options)
     if voice is None:
         return
     with _servers_lock:

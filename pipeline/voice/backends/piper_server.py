@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 
 from ...errors import ToolError
-from .piper_voice import PiperVoiceFile
+from .piper_voice import ONNXRUNTIME_ENVIRONMENT, PiperVoiceFile
 
 # Serving processes per voice model, each speaking one sentence at a time on one core: two
 # single-thread sessions speak the demo's sentences in about half the CPU of one two-thread
@@ -47,7 +47,7 @@ START_TIMEOUT_S = 60.0
 _REQUEST_TIMEOUT_S = 120.0
 _LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
 # Set before the server's first import: see the module docstring.
-_ENVIRONMENT = {"ORT_DISABLE_TELEMETRY": "1", "OPENBLAS_NUM_THREADS": "1"}
+_ENVIRONMENT = ONNXRUNTIME_ENVIRONMENT
 
 # Run in the server. Piper has no option for the session's threads (by default a session spins
 # a thread per core, ~2x the CPU for the same speech: measured). For a model that already has

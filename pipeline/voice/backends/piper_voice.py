@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from ...errors import InputError
@@ -79,6 +80,10 @@ def speaks(voice: PiperVoiceFile, language: str) -> bool:
 
 
 CACHE_ENV = "RELEASECAST_PIPER_CACHE"
+# For every process that runs onnxruntime (the server, the optimizer), set before its first
+# import: its telemetry thread (1.29+ on Linux) would look up a Microsoft host every few
+# seconds, and OpenBLAS (numpy's) would start a spinning thread per core.
+ONNXRUNTIME_ENVIRONMENT = {"ORT_DISABLE_TELEMETRY": "1", "OPENBLAS_NUM_THREADS": "1"}
 _ALREADY_PATCHED = "already marked as output"
 _PATCH_TIMEOUT_S = 120.0
 
@@ -101,6 +106,7 @@ def _cache_key(model: Path) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
+@cache
 def _onnxruntime_version() -> str:
     try:
         return importlib.metadata.version("onnxruntime")
@@ -118,7 +124,6 @@ options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE
 options.optimized_model_filepath = sys.argv[2]
 onnxruntime.InferenceSession(sys.argv[1], options, providers=["CPUExecutionProvider"])
 """
-_OPTIMIZER_ENVIRONMENT = {"ORT_DISABLE_TELEMETRY": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def _optimized(model: Path, out: Path) -> Path:
@@ -127,7 +132,7 @@ def _optimized(model: Path, out: Path) -> Path:
         proc = subprocess.run(  # nosec B603 - an argument list, no shell
             [sys.executable, "-c", _OPTIMIZE, str(model), str(out)],
             stdin=subprocess.DEVNULL, capture_output=True, timeout=_PATCH_TIMEOUT_S,
-            env={**os.environ, **_OPTIMIZER_ENVIRONMENT}, check=False)
+            env={**os.environ, **ONNXRUNTIME_ENVIRONMENT}, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return model
     return out if proc.returncode == 0 and out.is_file() else model
