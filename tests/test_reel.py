@@ -29,6 +29,7 @@ from pipeline.story import write_story
 from pipeline.structure import Narration, Reel, Slide, SlideKind, Story
 from pipeline.tools import probe
 from pipeline.voice import narrate
+from pipeline.voice.narrate import Speech, speak
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("espeak-ng") and shutil.which("ffmpeg") and shutil.which("ffprobe")),
@@ -381,13 +382,20 @@ def test_voice_is_in_sync_with_the_picture(constant, narration):
 @pytest.mark.slow
 def test_a_dubbed_reel_is_in_sync_with_its_own_voice(work, slides, narration):
     """A dubbed reel shows the original slides over another voice's timing (what
-    ``pipeline.dub`` renders): its captions, motion and voice follow that timing."""
+    ``pipeline.dub`` renders): its captions, motion and voice follow that timing. As in the
+    pipeline, the reel is given the speech before its loudness pass, which the reel's audio
+    thread makes while the first pictures are encoded."""
     story = short_story()
-    dubbed = narrate(story, VoiceOptions(backend="espeak", voice="es"), work / "voice-es",
-                     crossfade=0.5, language="es")
-    assert [round(c.start, 2) for c in dubbed.cues] != [round(c.start, 2) for c in narration.cues]
-    reel = render_reel(slides, dubbed, ReelOptions(preset="ultrafast"),
+    speech = speak(story, VoiceOptions(backend="espeak", voice="es"), work / "voice-es",
+                   crossfade=0.5, language="es")
+    assert not speech.timing.audio.exists(), "not normalized yet"
+    reel = render_reel(slides, speech, ReelOptions(preset="ultrafast"),
                        work / "dub" / "reel.es.mp4")
+    dubbed = speech.normalize()
+    assert dubbed.audio.is_file() and dubbed.loudness_lufs == pytest.approx(-14, abs=1)
+    assert [p.name for p in dubbed.audio.parent.iterdir() if p.suffix == ".wav"] == [
+        "narration.es.wav"], "the unnormalized speech is gone"
+    assert [round(c.start, 2) for c in dubbed.cues] != [round(c.start, 2) for c in narration.cues]
     _, video, audio = streams(reel.video)
     assert float(video["duration"]) == pytest.approx(dubbed.duration, abs=1 / FPS)
     assert float(audio["duration"]) == pytest.approx(dubbed.duration, abs=1 / FPS)
@@ -567,3 +575,17 @@ def test_failed_render_leaves_nothing_behind(tmp_path, narration, slides):
                     ReelOptions(preset="ultrafast"), out)
     assert not out.exists()
     assert not list(out.parent.iterdir()), "no partial file or temporary folder left"
+
+
+def test_speech_that_cannot_be_normalized_leaves_no_reel(tmp_path, narration, slides):
+    """The reel's audio thread normalizes a speech it is given: silence fails there, as one
+    clear error, and neither a reel nor a narration file is left."""
+    silent = tmp_path / "silent.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    f"anullsrc=r=22050:cl=mono:d={narration.duration}", str(silent)], check=True)
+    timing = dataclasses.replace(narration, audio=tmp_path / "narration.en.wav")
+    out = tmp_path / "out" / "reel.mp4"
+    with pytest.raises(ToolError, match="the narration is silent"):
+        render_reel(slides, Speech(timing, silent), ReelOptions(preset="ultrafast"), out)
+    assert not out.exists() and not list(out.parent.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no narration, no raw speech"

@@ -11,17 +11,20 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
+from av.audio.frame import AudioFrame
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..art import SLIDE_SIZE, Scene, load_scene
 from ..config import Brand, ReelOptions
 from ..errors import InputError
 from ..structure import Narration, Reel
+from ..voice.narrate import Speech
 from ..voice.timeline import FPS, to_frames
-from .audio import soundtrack
+from .audio import Soundtrack, soundtrack
 from .cues import captions
 from .encode import ProgressCallback, ReelWriter
 from .frames import Painter, Timeline
@@ -35,7 +38,7 @@ _AHEAD = 4
 
 def render_reel(
     slides: list[Path],
-    narration: Narration,
+    narration: Narration | Speech,
     options: ReelOptions,
     out: Path,
     *,
@@ -44,28 +47,33 @@ def render_reel(
 ) -> Reel:
     """Render the reel to ``out`` (replaced only once complete).
 
-    Slides follow ``narration.slides``; ``options.crossfade`` must be the crossfade the
-    narration was timed for. A slide drawn by the art stage moves with the narration (its
-    ``.scene.json``); any other image is shown still. ``progress`` receives the fraction
-    rendered (0..1).
+    Slides follow the narration's slide timings; ``options.crossfade`` must be the crossfade
+    the narration was timed for. A slide drawn by the art stage moves with the narration (its
+    ``.scene.json``); any other image is shown still. A :class:`~pipeline.voice.narrate.Speech`
+    is normalized by the reel's audio thread while the first pictures are drawn and encoded
+    (:meth:`Speech.normalize` returns the narration afterwards). ``progress`` receives the
+    fraction rendered (0..1).
     """
-    if len(slides) != len(narration.slides):
+    speech, timing = ((narration, narration.timing) if isinstance(narration, Speech)
+                      else (None, narration))
+    if len(slides) != len(timing.slides):
         raise InputError(
             f"the reel has {len(slides)} slide images but the narration times "
-            f"{len(narration.slides)} slides"
+            f"{len(timing.slides)} slides"
         )
-    if not narration.audio.is_file():
-        raise InputError(f"narration audio not found: {narration.audio}")
-    seconds = to_frames(narration.duration) / FPS
-    track = soundtrack(narration.audio, options, seconds)
+    if speech is None and not timing.audio.is_file():
+        raise InputError(f"narration audio not found: {timing.audio}")
+    seconds = to_frames(timing.duration) / FPS
+    track = soundtrack(timing.audio, options, seconds)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot write the reel into {out.parent}: {exc.strerror}") from None
     # The soundtrack is encoded from now on, while the slides' scenes are loaded
-    writer = ReelWriter(out, options, SLIDE_SIZE, track.frames())
+    audio = track.frames() if speech is None else _normalized_first(speech, track)
+    writer = ReelWriter(out, options, SLIDE_SIZE, audio)
     try:
-        timeline, painter = plan(slides, narration, options, brand or Brand())
+        timeline, painter = plan(slides, timing, options, brand or Brand())
     except BaseException:
         writer.abort()
         raise
@@ -73,8 +81,14 @@ def render_reel(
             progress=progress)
     if progress:
         progress(1.0)
-    return Reel(video=out, duration=seconds, language=narration.language,
-                captions_vtt=narration.vtt, captions_srt=narration.srt)
+    return Reel(video=out, duration=seconds, language=timing.language,
+                captions_vtt=timing.vtt, captions_srt=timing.srt)
+
+
+def _normalized_first(speech: Speech, track: Soundtrack) -> Iterator[AudioFrame]:
+    """The soundtrack once the narration it mixes is normalized (run by the audio thread)."""
+    speech.normalize()
+    yield from track.frames()
 
 
 def plan(slides: list[Path], narration: Narration, options: ReelOptions, brand: Brand

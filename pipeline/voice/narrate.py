@@ -8,8 +8,9 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..config import VoiceOptions
@@ -85,6 +86,59 @@ def narrate(
     ``keep_voice=False``: nothing else will speak with ``options`` soon, so what the voice keeps
     loaded (a Piper server, ~300 MB) is let go as soon as the last sentence is spoken.
     """
+    return speak(story, options, out_dir, crossfade=crossfade, min_duration=min_duration,
+                 max_duration=max_duration, language=language, raw_out=raw_out,
+                 keep_voice=keep_voice).normalize()
+
+
+class Speech:
+    """A narration spoken, laid out and captioned, its loudness not normalized yet: the reel
+    can draw and encode its pictures from the timing (:attr:`timing`) while
+    :meth:`normalize` makes the audio it will mux (:func:`pipeline.reel.render_reel` does).
+    """
+
+    def __init__(self, timing: Narration, raw: Path) -> None:
+        self.timing = timing  # its audio file is written by normalize()
+        self._raw = raw
+        self._normalized: Narration | None = None
+        self._lock = threading.Lock()
+
+    def normalize(self) -> Narration:
+        """Write the normalized narration (once: a later call returns the same result)."""
+        with self._lock:
+            if self._normalized is None:
+                self._normalized = self._normalize()
+            return self._normalized
+
+    def _normalize(self) -> Narration:
+        timing = self.timing
+        partial = timing.audio.with_name(f".{timing.audio.name}.normalizing")
+        try:
+            samples = round(timing.duration * loudness.SAMPLE_RATE)
+            measured = loudness.normalize(self._raw, partial, samples=samples)
+            loudness.check(measured, "narration")
+            os.replace(partial, timing.audio)
+        finally:
+            partial.unlink(missing_ok=True)
+            self._raw.unlink(missing_ok=True)
+        return replace(timing, loudness_lufs=measured.integrated,
+                       true_peak_dbtp=measured.true_peak)
+
+
+def speak(
+    story: Story,
+    options: VoiceOptions,
+    out_dir: Path,
+    *,
+    crossfade: float = 0.5,
+    min_duration: float = 15,
+    max_duration: float = 60,
+    language: str | None = None,
+    raw_out: Path | None = None,
+    keep_voice: bool = True,
+) -> Speech:
+    """:func:`narrate` up to its loudness pass: the captions are written, the audio is
+    normalized by :meth:`Speech.normalize`."""
     if min_duration > max_duration:
         raise InputError(
             f"reel.min_duration ({min_duration:g} s) is above "
@@ -105,6 +159,7 @@ def narrate(
     except OSError as exc:
         raise InputError(f"cannot write the narration into {out_dir}: {exc.strerror}") from None
 
+    raw_path = out_dir / f".raw.{language}.wav"
     with scratch as tmp:
         work = Path(tmp)
         backend = get_backend(options, language)
@@ -124,22 +179,15 @@ def narrate(
         write_wav(work / "raw.wav", raw)
         if raw_out is not None:
             write_wav(raw_out, raw)
-        samples = round(laid.duration * loudness.SAMPLE_RATE)
-        normalized = work / "narration.wav"
-        measured = loudness.normalize(work / "raw.wav", normalized, samples=samples)
-        loudness.check(measured, "narration")
-
-        audio = out_dir / f"narration.{language}.wav"
         vtt = out_dir / f"captions.{language}.vtt"
         srt = out_dir / f"captions.{language}.srt"
         write_text_atomically(vtt, webvtt(cues))
         write_text_atomically(srt, subrip(cues))
-        os.replace(normalized, audio)
+        os.replace(work / "raw.wav", raw_path)
 
-    return Narration(
-        audio=audio, duration=laid.duration, cues=cues, slides=laid.slides, vtt=vtt, srt=srt,
-        language=language, loudness_lufs=measured.integrated, true_peak_dbtp=measured.true_peak,
-    )
+    timing = Narration(audio=out_dir / f"narration.{language}.wav", duration=laid.duration,
+                       cues=cues, slides=laid.slides, vtt=vtt, srt=srt, language=language)
+    return Speech(timing, raw_path)
 
 
 def _spoken_language(language: str, sentences: list[str]) -> str:

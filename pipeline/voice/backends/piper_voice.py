@@ -2,12 +2,12 @@
 the model with the alignment output (see :mod:`.piper` for why), its graph already optimized.
 
 Piper itself is never imported (GPL-3.0-or-later): the copy is made by running Piper's own
-``piper.patch_voice_with_alignment`` program. onnxruntime (MIT) then saves the copy's graph as
-its optimizer leaves it at the portable level (``ORT_ENABLE_EXTENDED``: fusions and constant
-folding, no layout specific to this CPU), so a server's session load skips that work: 0.08-0.12
-s of CPU instead of 0.23-0.33 for en_US-joe-medium, identical speech, same synthesis speed
-(measured; the server's load still applies the CPU-specific layout). The load is on the path
-to the first sentence. Both steps run in their own processes.
+``piper.patch_voice_with_alignment`` program. :mod:`.piper_graph` then rewrites its
+convolutions for onnxruntime's faster kernels (~20 % less CPU per sentence, the same speech)
+and saves the graph as onnxruntime's optimizer leaves it at the portable level, so a server's
+session load skips that work: 0.08-0.12 s of CPU instead of 0.23-0.33 for en_US-joe-medium
+(the server's load still applies the CPU-specific layout). The load is on the path to the
+first sentence. Both steps run in their own processes.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from ...errors import InputError
+from . import piper_graph
 
 log = logging.getLogger("releasecast.voice")
 
@@ -99,10 +100,10 @@ def cache_dir() -> Path:
 
 def _cache_key(model: Path) -> str:
     # The file's identity, not its content: hashing a 63 MB model would cost ~0.15 s a run.
-    # And onnxruntime's version: the copy's graph is that version's optimizer's output.
+    # And onnxruntime's version and the rewrite's: the copy's graph is their output.
     stat = model.stat()
     identity = (f"{model.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
-                f"{_onnxruntime_version()}")
+                f"{_onnxruntime_version()}\0{piper_graph.VERSION}")
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
@@ -114,27 +115,22 @@ def _onnxruntime_version() -> str:
         return ""
 
 
-# Run with ``python -c``: onnxruntime, not Piper, in a process of its own (releasecast's own
-# process never loads onnxruntime: ~50 MB it would keep). Arguments: the model, the output.
-_OPTIMIZE = """
-import sys
-import onnxruntime
-options = onnxruntime.SessionOptions()
-options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-options.optimized_model_filepath = sys.argv[2]
-onnxruntime.InferenceSession(sys.argv[1], options, providers=["CPUExecutionProvider"])
-"""
-
-
 def _optimized(model: Path, out: Path) -> Path:
-    """``out``, ``model`` with its graph optimized, when that works; else ``model``."""
+    """``out``, ``model`` rewritten and optimized (:mod:`.piper_graph`, run as a program in a
+    process of its own: releasecast's own process never loads onnxruntime, ~50 MB it would
+    keep), when that works; else ``model``."""
     try:
         proc = subprocess.run(  # nosec B603 - an argument list, no shell
-            [sys.executable, "-c", _OPTIMIZE, str(model), str(out)],
+            # -P: the script's folder (this one, with a piper.py) is not put on sys.path
+            [sys.executable, "-P", str(Path(__file__).with_name("piper_graph.py")), str(model),
+             str(out)],
             stdin=subprocess.DEVNULL, capture_output=True, timeout=_PATCH_TIMEOUT_S,
             env={**os.environ, **ONNXRUNTIME_ENVIRONMENT}, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return model
+    if proc.returncode != 0:
+        log.debug("piper: the voice's graph was not optimized: %s",
+                  proc.stderr.decode("utf-8", "replace")[-500:])
     return out if proc.returncode == 0 and out.is_file() else model
 
 
