@@ -4,10 +4,11 @@ the model with the alignment output (see :mod:`.piper` for why), its graph alrea
 Piper itself is never imported (GPL-3.0-or-later): the copy is made by running Piper's own
 ``piper.patch_voice_with_alignment`` program. :mod:`.piper_graph` then rewrites its
 convolutions for onnxruntime's faster kernels (~20 % less CPU per sentence, the same speech)
-and saves the graph as onnxruntime's optimizer leaves it at the portable level, so a server's
-session load skips that work: 0.08-0.12 s of CPU instead of 0.23-0.33 for en_US-joe-medium
-(the server's load still applies the CPU-specific layout). The load is on the path to the
-first sentence. Both steps run in their own processes.
+and saves the graph as onnxruntime's optimizer leaves it for this CPU, so a server's session
+load skips that work (0.08-0.12 s of CPU instead of 0.23-0.33 for en_US-joe-medium; the load
+is on the path to the first sentence) and keeps one copy of the weights. Both steps run in
+their own processes. The cache key names what the copy depends on: the model file, the
+onnxruntime version, the rewrite's version and the CPU's instruction sets.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import importlib.util
 import json
 import logging
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -100,11 +102,25 @@ def cache_dir() -> Path:
 
 def _cache_key(model: Path) -> str:
     # The file's identity, not its content: hashing a 63 MB model would cost ~0.15 s a run.
-    # And onnxruntime's version and the rewrite's: the copy's graph is their output.
+    # And what made the copy's graph: onnxruntime's version, the rewrite's, the CPU's kernels.
     stat = model.stat()
     identity = (f"{model.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
-                f"{_onnxruntime_version()}\0{piper_graph.VERSION}")
+                f"{_onnxruntime_version()}\0{piper_graph.VERSION}\0{_cpu_signature()}")
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+@cache
+def _cpu_signature() -> str:
+    """The CPU's architecture and instruction sets: onnxruntime's layout of a copy optimized
+    for one CPU (its blocked kernels' block size) may not suit another (a cache carried to
+    another machine)."""
+    with contextlib.suppress(OSError):
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        for line in cpuinfo.splitlines():
+            if line.startswith(("flags", "Features")):  # x86, ARM
+                flags = sorted(line.split(":", 1)[-1].split())
+                return f"{platform.machine()} {' '.join(flags)}"
+    return f"{platform.machine()} {platform.processor()}"
 
 
 @cache
