@@ -25,6 +25,7 @@ from pipeline.art import CAPTION_BOTTOM, CAPTION_TOP, render_slides
 from pipeline.config import Brand, Config, ReelOptions, VoiceOptions
 from pipeline.errors import InputError, ToolError
 from pipeline.reel import render_reel
+from pipeline.reel.encode import KEYFRAME_INTERVAL
 from pipeline.story import write_story
 from pipeline.structure import Narration, Reel, Slide, SlideKind, Story
 from pipeline.tools import probe
@@ -216,13 +217,17 @@ def test_only_frames_that_change_are_encoded(reel, narration):
     times = frame_times(reel.video)
     assert times[0] == 0
     # every slide starts on a keyframe, so players can seek to it
-    keyframes = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey",
-         "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(reel.video)],
-        capture_output=True, text=True, check=True).stdout.replace(",", " ").split()
+    keyframes = keyframe_times(reel.video)
     for index, timing in enumerate(narration.slides):
         shown_from = timing.start + (0.5 if index else 0.0)
-        assert any(abs(float(k) - shown_from) < 1.5 / FPS for k in keyframes), shown_from
+        assert any(abs(k - shown_from) < 1.5 / FPS for k in keyframes), shown_from
+
+
+def keyframe_times(video: Path) -> list[float]:
+    return [float(t) for t in subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-skip_frame", "nokey",
+         "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(video)],
+        capture_output=True, text=True, check=True).stdout.replace(",", " ").split()]
 
 
 @pytest.mark.slow
@@ -231,6 +236,10 @@ def test_constant_frame_rate_shows_the_same_pictures(reel, constant, narration):
     assert video["r_frame_rate"] == "30/1" and video["avg_frame_rate"] == "30/1"
     assert int(video["nb_frames"]) == round(narration.duration * FPS)
     assert float(audio["duration"]) == pytest.approx(float(video["duration"]), abs=1 / FPS)
+    # keyframes where slides start and every KEYFRAME_INTERVAL frames, not on each repeat of
+    # a slide's first picture
+    assert len(keyframe_times(constant.video)) <= len(narration.slides) + int(
+        video["nb_frames"]) // KEYFRAME_INTERVAL + 1
     for index in range(len(narration.slides)):
         for at in (before_first_cue(narration, index), settled(narration, index)):
             # the same picture, give or take the encoder (repeated frames refine it)

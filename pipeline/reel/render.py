@@ -139,6 +139,8 @@ def _encode(timeline: Timeline, painter: Painter, writer: ReelWriter, *, constan
                 for repeat in range(last[0] + 1, frame):
                     emit(repeat, last[1], False)
             emit(frame, image, starts)
+            if last is not None:
+                painter.canvas.recycle(last[1])  # encoded (and repeated) for the last time
             last = (frame, image)
         # The last picture is held to the end: one more frame marks where the reel ends.
         if last is not None:
