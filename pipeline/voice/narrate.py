@@ -16,7 +16,6 @@ from pathlib import Path
 from ..config import VoiceOptions
 from ..errors import InputError
 from ..structure import Cue, Narration, SlideKind, Story, Word
-from . import loudness
 from .backends import (
     SpeechBackend,
     TimedSpeechBackend,
@@ -111,6 +110,10 @@ class Speech:
             return self._normalized
 
     def _normalize(self) -> Narration:
+        # FFmpeg's libraries (PyAV, ~18 MB) are loaded only now: while the voice speaks, this
+        # process shares the machine with the voice's own (a Piper server's ~300 MB).
+        from . import loudness
+
         timing = self.timing
         partial = timing.audio.with_name(f".{timing.audio.name}.normalizing")
         try:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
-from . import avfilter
 
 # A sample this far below full scale counts as silence (-50 dBFS): espeak-ng's quiet breaths
 # and dither stay below it, the onset of any voiced sound is well above.
@@ -44,6 +43,8 @@ def read_clip(path: Path, rate: int | None = None) -> Clip:
         pass  # not plain PCM: let FFmpeg decode it
     except OSError as exc:
         raise ToolError(f"cannot read synthesized audio {path.name}: {exc.strerror}") from None
+    from . import avfilter  # FFmpeg (~18 MB) only for what plain WAV reading cannot do
+
     target = rate or 24000
     what = f"decoding synthesized audio {path.name}"
     decoded = avfilter.run(
