@@ -598,3 +598,23 @@ def test_speech_that_cannot_be_normalized_leaves_no_reel(tmp_path, narration, sl
         render_reel(slides, Speech(timing, silent), ReelOptions(preset="ultrafast"), out)
     assert not out.exists() and not list(out.parent.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no narration, no raw speech"
+
+
+def test_a_rendered_reel_lets_go_of_its_frames(tmp_path, narration, slides):
+    """Its frames (kept for reuse while it renders) go when it returns, not at some later
+    garbage collection: a process that renders several reels (the dubs) does not grow."""
+    import gc
+
+    import av
+
+    def frames() -> int:
+        return sum(isinstance(o, av.VideoFrame) for o in gc.get_objects())
+
+    gc.collect()
+    before = frames()
+    gc.disable()
+    try:
+        render_reel(slides, narration, ReelOptions(preset="ultrafast"), tmp_path / "reel.mp4")
+        assert frames() == before
+    finally:
+        gc.enable()

@@ -280,3 +280,8 @@ class Canvas:
     def recycle(self, frame: av.VideoFrame) -> None:
         """``frame`` (from :meth:`frame`) is encoded and no longer needed: fill it next."""
         self._free.put(frame)
+
+    def close(self) -> None:
+        """Let go of the frames kept for reuse."""
+        while not self._free.empty():
+            self._free.get_nowait()

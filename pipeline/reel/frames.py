@@ -8,12 +8,11 @@ variable frame rate it is simply shown until the next one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 import av
-import numpy as np
 from PIL import Image
 
 from ..art import SLIDE_SIZE, Scene, caption_strip
@@ -99,13 +98,21 @@ class Painter:
     def __init__(self, scenes: list[Scene], spans: list[SlideSpan], brand: Brand,
                  language: str) -> None:
         self.scenes, self.spans, self.brand, self.language = scenes, spans, brand, language
-        self._slide: Callable[[View], Image.Image] = lru_cache(maxsize=4)(self._draw_slide)
-        self._yuv: Callable[[View], np.ndarray] = lru_cache(maxsize=4)(
-            lambda view: to_yuv(self._slide(view)))
+        # Both caches hold the painter (a cycle): close() empties them, so that a reel's
+        # pictures go as soon as it is encoded rather than at some later garbage collection.
+        self._slide = lru_cache(maxsize=4)(self._draw_slide)
+        self._yuv = lru_cache(maxsize=4)(lambda view: to_yuv(self._slide(view)))
         self._strips: dict[tuple[int, Caption], tuple[Image.Image, tuple[int, int]] | None] = {}
         self.canvas = Canvas(SLIDE_SIZE)
         self._shown: FrameKey | None = None
         self.regions = 0  # frames drawn as changed boxes only (the rest were drawn whole)
+
+    def close(self) -> None:
+        """Let go of every picture kept (slides, 4:2:0 copies, caption strips, frames)."""
+        self._slide.cache_clear()
+        self._yuv.cache_clear()
+        self._strips.clear()
+        self.canvas.close()
 
     def paint(self, key: FrameKey) -> av.VideoFrame:
         boxes = self._changed(self._shown, key)

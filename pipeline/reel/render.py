@@ -9,6 +9,7 @@ it is repeated at 30 fps. The soundtrack is encoded meanwhile, into the same fil
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import queue
 import threading
 from collections.abc import Iterator
@@ -77,12 +78,26 @@ def render_reel(
     except BaseException:
         writer.abort()
         raise
-    _encode(timeline, painter, writer, constant=options.frame_rate == "constant",
-            progress=progress)
+    try:
+        _encode(timeline, painter, writer, constant=options.frame_rate == "constant",
+                progress=progress)
+    finally:
+        painter.close()
+        del painter
+        _return_freed_memory()
     if progress:
         progress(1.0)
     return Reel(video=out, duration=seconds, language=timing.language,
                 captions_vtt=timing.vtt, captions_srt=timing.srt)
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory the reel freed back to the system. glibc keeps what a thread frees in
+    that thread's arena (the drawing, audio and encoder threads each have one), so a process
+    that renders several reels (the dubs) grew by ~60 MB a reel: 553 MB after three, 430 with
+    this. A no-op where the C library has no ``malloc_trim`` (musl, macOS)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _normalized_first(speech: Speech, track: Soundtrack) -> Iterator[AudioFrame]:
