@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from ..config import VoiceOptions
 from ..errors import InputError
@@ -62,18 +63,19 @@ class _Sentence:
     cues: list[list[Word]]  # the sentence's captions, words timed from the clip's start
 
 
-def narrate(
-    story: Story,
-    options: VoiceOptions,
-    out_dir: Path,
-    *,
-    crossfade: float = 0.5,
-    min_duration: float = 15,
-    max_duration: float = 60,
-    language: str | None = None,
-    raw_out: Path | None = None,
-    keep_voice: bool = True,
-) -> Narration:
+class SpeechSettings(TypedDict, total=False):
+    """The keyword arguments of :func:`speak` (and :func:`narrate`)."""
+
+    crossfade: float
+    min_duration: float
+    max_duration: float
+    language: str | None
+    raw_out: Path | None
+    keep_voice: bool
+
+
+def narrate(story: Story, options: VoiceOptions, out_dir: Path,
+            **settings: Unpack[SpeechSettings]) -> Narration:
     """Speak each slide's sentences and lay them out for the reel.
 
     Writes ``narration.<lang>.wav`` (48 kHz stereo, -14 LUFS, <= -1 dBTP),
@@ -85,9 +87,7 @@ def narrate(
     ``keep_voice=False``: nothing else will speak with ``options`` soon, so what the voice keeps
     loaded (a Piper server, ~300 MB) is let go as soon as the last sentence is spoken.
     """
-    return speak(story, options, out_dir, crossfade=crossfade, min_duration=min_duration,
-                 max_duration=max_duration, language=language, raw_out=raw_out,
-                 keep_voice=keep_voice).normalize()
+    return speak(story, options, out_dir, **settings).normalize()
 
 
 class Speech:
@@ -140,8 +140,8 @@ def speak(
     raw_out: Path | None = None,
     keep_voice: bool = True,
 ) -> Speech:
-    """:func:`narrate` up to its loudness pass: the captions are written, the audio is
-    normalized by :meth:`Speech.normalize`."""
+    """:func:`narrate` up to its loudness pass (the defaults are narrate's): the captions are
+    written, the audio is normalized by :meth:`Speech.normalize`."""
     if min_duration > max_duration:
         raise InputError(
             f"reel.min_duration ({min_duration:g} s) is above "
