@@ -125,12 +125,6 @@ def dub_speech(story: Story, translated: list[Cue], config: Config, language: st
     return speech
 
 
-def dub_narration(story: Story, translated: list[Cue], config: Config, language: str,
-                  out_dir: Path) -> Narration:
-    """Narrate the translated sentences (:func:`dub_speech`, normalized)."""
-    return dub_speech(story, translated, config, language, out_dir).normalize()
-
-
 def write_subtitles(cues: list[Cue], language: str, out_dir: Path) -> tuple[Path, Path]:
     """Translated captions timed to the original reel."""
     out_dir.mkdir(parents=True, exist_ok=True)

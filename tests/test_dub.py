@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from pipeline.config import Config, ReelOptions, VoiceOptions
-from pipeline.dub import MAX_SPEEDUP, dub, dub_narration, dub_rate, keep_terms, translate_cues
+from pipeline.dub import MAX_SPEEDUP, dub, dub_rate, dub_speech, keep_terms, translate_cues
 from pipeline.structure import Slide, SlideKind, Story
 from pipeline.tools import probe
 from pipeline.translate import Translator
@@ -72,7 +72,7 @@ def test_a_longer_translation_grows_its_slides_without_hurrying_the_voice(englis
                                                                           caplog):
     cfg = config(max_duration=15)
     cues = translate_cues(english.cues, Doubling(), "en", "es", keep_terms(STORY, cfg))
-    dubbed = dub_narration(STORY, cues, cfg, "es", tmp_path)
+    dubbed = dub_speech(STORY, cues, cfg, "es", tmp_path).normalize()
     english_lengths = [t.end - t.start for t in english.slides]
     dubbed_lengths = [t.end - t.start for t in dubbed.slides]
     assert all(d > e + 0.5 for d, e in zip(dubbed_lengths, english_lengths, strict=True))

@@ -38,6 +38,9 @@ VERSION = 3
 # The largest difference allowed between the two models' audio samples (full scale is 1).
 TOLERANCE = 1e-3
 _AXIS = "releasecast__axis2"
+# Each per-dimension attribute's value for the new leading dimension of size 1.
+_NEW_DIMENSION = {"kernel_shape": 1, "strides": 1, "dilations": 1, "output_padding": 0,
+                  "output_shape": 1}
 # A short phrase as Piper phoneme ids (^, then phonemes between pads, then $): any ids below
 # the voice's alphabet size make audio; the noise is turned off, so both models must agree.
 _PHRASE = [1, 0, 20, 0, 14, 0, 32, 0, 25, 0, 3, 0, 39, 0, 18, 0, 27, 0, 2]
@@ -63,14 +66,12 @@ def conv1d_as_2d(model: Any) -> int:
         weight.CopyFrom(numpy_helper.from_array(kernel[:, :, None, :], weight.name))
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         attributes.setdefault("kernel_shape", [kernel.shape[2]])
-        for name in ("kernel_shape", "strides", "dilations", "output_padding"):
+        for name, leading in _NEW_DIMENSION.items():
             if name in attributes:
-                attributes[name] = [1 if name != "output_padding" else 0, *attributes[name]]
-        if "pads" in attributes:
+                attributes[name] = [leading, *attributes[name]]
+        if "pads" in attributes:  # all begins, then all ends: [0, begin, 0, end]
             begin, end = attributes["pads"]
             attributes["pads"] = [0, begin, 0, end]
-        if "output_shape" in attributes:
-            attributes["output_shape"] = [1, *attributes["output_shape"]]
         flat_in, flat_out = f"{node.output[0]}__in2d", f"{node.output[0]}__out2d"
         nodes += [
             helper.make_node("Unsqueeze", [node.input[0], _AXIS], [flat_in],
